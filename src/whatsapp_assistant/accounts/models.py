@@ -1,0 +1,49 @@
+"""Accounts (the tenant), their users, API keys and the assistant's persona."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
+
+
+class Account(IdMixin, TimestampMixin, Base):
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(200))
+    # The agent's own WhatsApp number, for notifications (escalations).
+    owner_phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class User(IdMixin, TimestampMixin, TenantMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+
+
+class ApiKey(IdMixin, TimestampMixin, TenantMixin, Base):
+    __tablename__ = "api_keys"
+
+    name: Mapped[str] = mapped_column(String(100), default="default")
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class Persona(IdMixin, TimestampMixin, TenantMixin, Base):
+    __tablename__ = "personas"
+    __table_args__ = (UniqueConstraint("account_id"),)
+
+    style: Mapped[str] = mapped_column(String(20), default="friendly")
+    agent_name: Mapped[str] = mapped_column(String(200), default="")
+    agency_name: Mapped[str] = mapped_column(String(200), default="")
+    custom_instructions: Mapped[str] = mapped_column(Text, default="")
+    default_language: Mapped[str | None] = mapped_column(String(8))
+
+

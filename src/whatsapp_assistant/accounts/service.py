@@ -1,0 +1,96 @@
+"""Sign-up, passwords (argon2), API keys (shown once, stored as a SHA-256 hash) and the persona."""
+
+from __future__ import annotations
+
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.accounts.errors import EmailTaken
+from whatsapp_assistant.accounts.models import Account, ApiKey, Persona, User
+from whatsapp_assistant.accounts.schemas import AccountCreate, CreatedAccount, PersonaData
+from whatsapp_assistant.db.tenancy import for_account
+from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.kit.ids import new_token, sha256_hex
+
+_hasher = PasswordHasher()
+API_KEY_PREFIX = "wa_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    stmt = select(User).where(User.email == email.strip().lower())
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def sign_up(session: AsyncSession, data: AccountCreate) -> CreatedAccount:
+    email = data.email.strip().lower()
+    if await find_user_by_email(session, email) is not None:
+        raise EmailTaken("an account with this email exists", field="email")
+    account = Account(name=data.name, owner_phone=data.owner_phone)
+    session.add(account)
+    await session.flush()
+    user = User(
+        account_id=account.id, email=email, name=data.name, password_hash=hash_password(data.password)
+    )
+    session.add(user)
+    session.add(Persona(account_id=account.id, agent_name=data.name))
+    key = await create_api_key(session, account.id, name="default")
+    await session.flush()
+    return CreatedAccount(account_id=account.id, user_id=user.id, email=email, api_key=key)
+
+
+async def create_api_key(session: AsyncSession, account_id: uuid.UUID, *, name: str) -> str:
+    """Returns the plaintext key; only its hash is kept."""
+    key = new_token(API_KEY_PREFIX, 32)
+    session.add(
+        ApiKey(account_id=account_id, name=name, prefix=key[:10], key_hash=sha256_hex(key))
+    )
+    await session.flush()
+    return key
+
+
+async def find_api_key(session: AsyncSession, key: str) -> ApiKey | None:
+    """The live key matching `key`. Hash lookup: the hash is unique, so no timing oracle on keys."""
+    if not key.startswith(API_KEY_PREFIX) or len(key) > 200:
+        return None
+    stmt = select(ApiKey).where(ApiKey.key_hash == sha256_hex(key), ApiKey.revoked_at.is_(None))
+    api_key = (await session.execute(stmt)).scalar_one_or_none()
+    if api_key is not None:
+        api_key.last_used_at = utcnow()
+    return api_key
+
+
+async def get_account(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def get_persona(session: AsyncSession, account_id: uuid.UUID) -> Persona:
+    stmt = for_account(select(Persona), Persona, account_id)
+    persona = (await session.execute(stmt)).scalar_one_or_none()
+    if persona is None:
+        persona = Persona(account_id=account_id)
+        session.add(persona)
+        await session.flush()
+    return persona
+
+
+async def update_persona(session: AsyncSession, account_id: uuid.UUID, data: PersonaData) -> Persona:
+    persona = await get_persona(session, account_id)
+    for name, value in data.model_dump().items():
+        setattr(persona, name, value)
+    await session.flush()
+    return persona

@@ -1,0 +1,26 @@
+"""Imports every models module so the mappers and Alembic see all tables."""
+
+from whatsapp_assistant.accounts.models import Account, ApiKey, Persona, User
+from whatsapp_assistant.channels.models import Channel, WebhookEvent
+from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.db.base import Base
+from whatsapp_assistant.escalation.models import Escalation
+from whatsapp_assistant.properties.models import Property
+from whatsapp_assistant.scheduling.models import Appointment, Followup
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Appointment",
+    "Base",
+    "Channel",
+    "Contact",
+    "Conversation",
+    "Escalation",
+    "Followup",
+    "Message",
+    "Persona",
+    "Property",
+    "User",
+    "WebhookEvent",
+]

@@ -1,0 +1,29 @@
+"""Channel errors: a payload we cannot read, a request we cannot authenticate, a send that failed."""
+
+from __future__ import annotations
+
+from whatsapp_assistant.errors import DomainError, ErrorKind
+
+
+class PayloadError(DomainError):
+    """The webhook body is not a notification we can identify (answered 4xx, never 5xx)."""
+
+    code = "invalid_payload"
+    kind: ErrorKind = "invalid"
+
+
+class WebhookUnauthorized(DomainError):
+    code = "invalid_webhook_token"
+    kind: ErrorKind = "unauthorized"
+
+
+class SendError(DomainError):
+    """A send the provider refused or could not take; `retryable` says whether trying again may help."""
+
+    code = "send_failed"
+    kind: ErrorKind = "unavailable"
+
+    def __init__(self, message: str, *, status_code: int | None, retryable: bool) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retryable = retryable

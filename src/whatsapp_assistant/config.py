@@ -1,0 +1,109 @@
+"""Settings from the environment, in nested groups; the only place that reads os.environ."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/whatsapp-assistant.db"
+
+
+class LLMSettings(BaseModel):
+    provider: Literal["anthropic", "openai", "offline"] | None = None
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-5-5"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    max_tokens: int = 1024
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+    max_tool_rounds: int = 4
+    history_messages: int = 20
+
+    @property
+    def effective_provider(self) -> str:
+        """Anthropic when a key is set and nothing else was asked for; offline otherwise."""
+        if self.provider is not None:
+            return self.provider
+        return "anthropic" if self.anthropic_api_key else "offline"
+
+
+class GreenAPISettings(BaseModel):
+    default_api_url: str = "https://api.green-api.com"
+    timeout_seconds: float = 15.0
+    max_attempts: int = 4
+    backoff_seconds: float = 0.5
+    sends_per_second: float = 20.0
+
+
+class Settings(BaseSettings):
+    """Flat environment names (DATABASE_URL, LLM_PROVIDER, ...) mapped onto groups below."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = DEFAULT_SQLITE_URL
+    redis_url: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    reply_debounce_seconds: float = Field(default=3.0, ge=0, le=120)
+    run_worker_in_process: bool = True
+    max_webhook_bytes: int = 256 * 1024
+
+    llm_provider: Literal["anthropic", "openai", "offline"] | None = None
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-5-5"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 60.0
+    llm_max_retries: int = 2
+
+    green_api_url: str = "https://api.green-api.com"
+    green_api_timeout_seconds: float = 15.0
+    green_api_max_attempts: int = 4
+    green_api_backoff_seconds: float = 0.5
+
+    @cached_property
+    def llm(self) -> LLMSettings:
+        return LLMSettings(
+            provider=self.llm_provider,
+            anthropic_api_key=self.anthropic_api_key,
+            anthropic_base_url=self.anthropic_base_url,
+            anthropic_model=self.anthropic_model,
+            openai_api_key=self.openai_api_key,
+            openai_base_url=self.openai_base_url,
+            openai_model=self.openai_model,
+            timeout_seconds=self.llm_timeout_seconds,
+            max_retries=self.llm_max_retries,
+        )
+
+    @cached_property
+    def green_api(self) -> GreenAPISettings:
+        return GreenAPISettings(
+            default_api_url=self.green_api_url,
+            timeout_seconds=self.green_api_timeout_seconds,
+            max_attempts=self.green_api_max_attempts,
+            backoff_seconds=self.green_api_backoff_seconds,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The file behind a sqlite URL, so its folder can be created before first use."""
+        if not self.is_sqlite:
+            return None
+        _, _, path = self.database_url.partition(":///")
+        return None if path in ("", ":memory:") else Path(path)
+
+
+def load_settings() -> Settings:
+    return Settings()

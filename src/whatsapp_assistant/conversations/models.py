@@ -1,0 +1,70 @@
+"""Contacts, conversations and messages: the record of what was said, by whom, and its delivery."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
+from whatsapp_assistant.kit.clock import utcnow
+
+
+class Contact(IdMixin, TimestampMixin, TenantMixin, Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel_id", "chat_id"),)
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(String(120))  # opaque: may be @c.us, @g.us or @lid
+    phone: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel_id", "contact_id"),)
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    is_group: Mapped[bool] = mapped_column(default=False)
+    # mode and version guard every AI send (invariant 3): human actions bump the version.
+    mode: Mapped[str] = mapped_column(String(10), default="ai")
+    version: Mapped[int] = mapped_column(default=1)
+    last_message_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The newest customer message that still wants an answer, and the newest one answered: the
+    # reply job is re-derived from these two columns (invariant 2).
+    last_inbound_at: Mapped[datetime | None]
+    answered_through: Mapped[datetime | None]
+
+
+class Message(IdMixin, TenantMixin, Base):
+    __tablename__ = "messages"
+    # The provider's id is unique within a chat (Green API section 1): one row per delivery.
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "provider_message_id"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    author: Mapped[str] = mapped_column(String(10))  # customer | ai | human | system
+    kind: Mapped[str] = mapped_column(String(20), default="text")
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_url: Mapped[str | None] = mapped_column(Text)
+    media_mime: Mapped[str | None] = mapped_column(String(120))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    reply_to_provider_id: Mapped[str | None] = mapped_column(String(128))
+    sender_id: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    error: Mapped[str | None] = mapped_column(Text)
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

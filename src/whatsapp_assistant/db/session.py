@@ -1,0 +1,50 @@
+"""session_scope: the only code that commits; side effects registered on the session run after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+logger = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT_KEY = "after_commit"
+
+
+def on_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once the surrounding session_scope has committed (never on rollback)."""
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def session_scope(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT_KEY, [])
+        for callback in callbacks:
+            # A lost side effect is re-derived from rows (invariant 2): log, never undo the commit.
+            try:
+                await callback()
+            except Exception:
+                logger.exception("after-commit callback failed")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

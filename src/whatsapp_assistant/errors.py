@@ -1,0 +1,42 @@
+"""DomainError: every expected failure carries a stable code and a kind; web/errors.py maps kinds to HTTP."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorKind = Literal["not_found", "conflict", "invalid", "forbidden", "unauthorized", "unavailable"]
+
+
+class DomainError(Exception):
+    code: str = "error"
+    kind: ErrorKind = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    kind: ErrorKind = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    kind: ErrorKind = "conflict"
+
+
+class Invalid(DomainError):
+    code = "invalid"
+    kind: ErrorKind = "invalid"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    kind: ErrorKind = "unauthorized"
+
+
+class Unavailable(DomainError):
+    code = "unavailable"
+    kind: ErrorKind = "unavailable"

@@ -1,0 +1,70 @@
+"""Typed builders for test rows: each returns the row, flushed, with sensible defaults."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.accounts.models import Account, Persona
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.properties.models import Property
+
+
+async def create_account(
+    session: AsyncSession, *, name: str = "Casa Lusa Imóveis", owner_phone: str | None = None
+) -> Account:
+    account = Account(name=name, owner_phone=owner_phone)
+    session.add(account)
+    await session.flush()
+    session.add(Persona(account_id=account.id, agent_name="Rita Almeida", agency_name=name))
+    await session.flush()
+    return account
+
+
+async def create_property(session: AsyncSession, account_id: uuid.UUID, **values: Any) -> Property:
+    defaults: dict[str, Any] = {
+        "title": "Sunny T2 in Graça with terrace",
+        "listing_type": "sale",
+        "property_type": "apartment",
+        "price": Decimal(372000),
+        "currency": "EUR",
+        "city": "Lisbon",
+        "neighborhood": "Graça",
+        "bedrooms": 2,
+        "bathrooms": 1,
+        "area_sqm": Decimal(74),
+        "description": "Bright flat with a terrace and river views.",
+        "features": ["terrace", "river view"],
+        "status": "available",
+    }
+    prop = Property(account_id=account_id, **(defaults | values))
+    session.add(prop)
+    await session.flush()
+    return prop
+
+
+async def create_channel(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    *,
+    type: str = "green_api",  # noqa: A002 - mirrors the column name
+    external_id: str = "1101823456",
+    api_url: str = "",
+    api_token: str = "test-token",
+    webhook_token: str = "hook-secret",
+) -> Channel:
+    channel = Channel(
+        account_id=account_id,
+        type=type,
+        external_id=external_id,
+        api_url=api_url,
+        api_token=api_token,
+        webhook_token=webhook_token,
+        own_chat_id="351210000000@c.us",
+    )
+    session.add(channel)
+    await session.flush()
+    return channel

@@ -1,0 +1,130 @@
+"""Test harness: a real database built by the migrations, wiped between tests; loopback fakes."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from whatsapp_assistant.accounts import service as accounts
+from whatsapp_assistant.accounts.schemas import AccountCreate
+from whatsapp_assistant.app import create_app
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.db import migrate
+from whatsapp_assistant.db.engine import make_engine, make_sessionmaker
+from whatsapp_assistant.db.session import Database
+
+pytest_plugins = ["tests.fakes.fixtures"]
+
+# TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL:
+# each run gets its own fresh database next to the one named, dropped at the end.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    base, _, _ = admin_url.rpartition("/")
+    name = f"wa_test_{uuid.uuid4().hex[:10]}"
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        for url in _postgres_database(TEST_DATABASE_URL):
+            migrate.upgrade(url)
+            yield url
+    else:
+        path: Path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        llm_provider="offline",
+        reply_debounce_seconds=0,
+        green_api_backoff_seconds=0.01,
+        anthropic_api_key=None,
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    engine = make_engine(settings)
+    database = Database(engine=engine, sessionmaker=make_sessionmaker(engine))
+    try:
+        yield database
+    finally:
+        await _wipe(database)
+        await database.dispose()
+
+
+async def _wipe(database: Database) -> None:
+    from whatsapp_assistant.all_models import Base
+
+    async with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(table.delete())
+
+
+@dataclass(frozen=True)
+class ApiAccount:
+    account_id: uuid.UUID
+    api_key: str
+    email: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@pytest.fixture
+async def app(settings: Settings, db: Database) -> AsyncIterator[FastAPI]:
+    """The real application with its lifespan running (in-process jobs included)."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def make_api_account(db: Database, *, name: str, email: str) -> ApiAccount:
+    async with db.session_scope() as session:
+        created = await accounts.sign_up(
+            session, AccountCreate(name=name, email=email, password="correct horse battery")
+        )
+    return ApiAccount(account_id=created.account_id, api_key=created.api_key, email=email)
+
+
+@pytest.fixture
+async def api_account(db: Database) -> ApiAccount:
+    return await make_api_account(db, name="Casa Lusa Imóveis", email="rita@casalusa.example")
+
+
+@pytest.fixture
+async def other_account(db: Database) -> ApiAccount:
+    return await make_api_account(db, name="Other Agency", email="boss@other.example")
