@@ -1,4 +1,4 @@
-"""DomainError: every expected failure carries a stable code and a kind; web/errors.py maps kinds to HTTP."""
+"""DomainError: every expected failure has a stable code and a kind; web/errors.py maps kinds."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ class ChannelAdapter(Protocol):
     max_text_length: int
 
     def parse_webhook(self, payload: Any) -> ParsedWebhook:
-        """Turn a decoded JSON body into events; raises PayloadError when it cannot be identified."""
+        """Turn a decoded JSON body into events; PayloadError when it cannot be identified."""
         ...
 
     def authenticate(self, channel: Channel, headers: Mapping[str, str], body: bytes) -> bool:

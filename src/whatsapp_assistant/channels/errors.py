@@ -1,4 +1,4 @@
-"""Channel errors: a payload we cannot read, a request we cannot authenticate, a send that failed."""
+"""Channel errors: a payload we cannot read, a caller we cannot trust, a send that failed."""
 
 from __future__ import annotations
 
@@ -18,12 +18,16 @@ class WebhookUnauthorized(DomainError):
 
 
 class SendError(DomainError):
-    """A send the provider refused or could not take; `retryable` says whether trying again may help."""
+    """A send the provider refused or could not take; `retryable`: whether trying again may help."""
 
     code = "send_failed"
     kind: ErrorKind = "unavailable"
 
-    def __init__(self, message: str, *, status_code: int | None, retryable: bool) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None, retryable: bool, ambiguous: bool = False
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.retryable = retryable
+        # The provider may have taken the message: re-sending at once could deliver it twice.
+        self.ambiguous = ambiguous

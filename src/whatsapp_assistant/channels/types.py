@@ -1,4 +1,4 @@
-"""The only shapes other folders see of a channel: parsed webhook events, outbound sends, receipts."""
+"""The only shapes other folders see of a channel: webhook events, outbound sends, receipts."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 Origin = Literal["customer", "phone", "api_echo"]
-"""Who produced a message event: the customer, the agent typing on the phone, or our own API send."""
+"""Who produced a message: the customer, the agent typing on the phone, or our own API send."""
 
 DeliveryStatus = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
 
 
 @dataclass(frozen=True)
 class InboundMessage:
-    """A message seen in a chat: from the customer, from the agent's phone, or the echo of our send."""
+    """A message seen in a chat: from the customer, the agent's phone, or the echo of our send."""
 
     origin: Origin
     chat_id: str
     provider_message_id: str
     timestamp: datetime
-    kind: str  # text | image | video | audio | document | sticker | location | contact | reaction | ...
+    kind: str  # text | image | video | audio | document | sticker | location | contact | reaction
     text: str = ""
     sender_id: str | None = None
     sender_name: str = ""

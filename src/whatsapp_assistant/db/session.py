@@ -1,4 +1,4 @@
-"""session_scope: the only code that commits; side effects registered on the session run after commit."""
+"""session_scope: the only code that commits; side effects registered on a session run after it."""
 
 from __future__ import annotations
 

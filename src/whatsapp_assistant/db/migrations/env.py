@@ -14,7 +14,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     # procrastinate owns its own tables (applied by its schema manager); leave them alone.
     return not (type_ == "table" and reflected and compare_to is None)
 

@@ -1,0 +1,260 @@
+"""GreenAPIAdapter: webhook parsing and authentication, and texts sent paced and retried."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import httpx
+
+from whatsapp_assistant.channels.errors import SendError
+from whatsapp_assistant.channels.green_api import payloads
+from whatsapp_assistant.channels.green_api.message_data import JSONObject, first_str, get_str
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels.types import OutboundMessage, ParsedWebhook, SendReceipt
+from whatsapp_assistant.config import GreenAPISettings
+from whatsapp_assistant.infra.http import make_http_client
+from whatsapp_assistant.kit.ids import same_secret
+
+logger = logging.getLogger(__name__)
+
+# Reference 3.1 and 3.4: throttling, a dropped connection and server faults may pass; a bad
+# request, a wrong token or instance, a wrong method and a used-up quota (466) will not.
+_RETRYABLE_STATUS = frozenset({429, 499})
+# 499 "may or may not have been executed" (reference 3.1); 500/504 likewise leave it open.
+_AMBIGUOUS_STATUS = frozenset({499, 500, 504})
+# getStateInstance allows 1 request/s per instance (reference 3.3); sends use the settings.
+_MIN_INTERVAL_SECONDS = {"getStateInstance": 1.0}
+_MAX_DETAIL_CHARS = 300
+
+
+class _Pacer:
+    """Spaces calls to one instance and method at least `interval` apart (reference 3.3).
+
+    Each caller reserves the next free slot before sleeping, so concurrent senders queue up
+    without a lock. It paces one process; several processes each keep their own pace.
+    """
+
+    def __init__(self) -> None:
+        self._next_slot = 0.0
+
+    async def wait(self, interval: float) -> None:
+        now = time.monotonic()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class GreenAPIAdapter:
+    """The Green API channel: one instance per connected number, the token in every URL path."""
+
+    name: str = "green_api"
+    max_text_length: int = 20_000  # sendMessage limit (reference 2, 9)
+
+    def __init__(self, settings: GreenAPISettings, client: httpx.AsyncClient | None = None) -> None:
+        self._settings = settings
+        self._owns_client = client is None
+        self._client = client or make_http_client(timeout=settings.timeout_seconds)
+        self._pacers: dict[tuple[str, str], _Pacer] = {}
+
+    def parse_webhook(self, payload: object) -> ParsedWebhook:
+        return payloads.parse_webhook(payload)
+
+    def authenticate(self, channel: Channel, headers: Mapping[str, str], body: bytes) -> bool:
+        """`Authorization: Bearer <webhookUrlToken>`, compared in constant time (reference 4.2).
+
+        Green API does not sign bodies, so `body` plays no part. A channel without a configured
+        token accepts nothing: an open webhook would let anyone inject customer messages.
+        """
+        expected = channel.webhook_token or ""
+        if not expected:
+            return False
+        scheme, _, given = _header(headers, "authorization").partition(" ")
+        return scheme.lower() == "bearer" and same_secret(given.strip(), expected)
+
+    async def send_text(self, channel: Channel, message: OutboundMessage) -> SendReceipt:
+        """POST sendMessage; the answer's idMessage is the id later webhooks will carry."""
+        if len(message.text) > self.max_text_length:
+            raise ValueError(
+                f"text of {len(message.text)} characters exceeds Green API's limit of "
+                f"{self.max_text_length}; split it first (kit.text.split_text)"
+            )
+        body = {"chatId": message.chat_id, "message": message.text}
+        if message.quoted_id:
+            body["quotedMessageId"] = message.quoted_id
+        answer = await self._call(channel, "sendMessage", body)
+        message_id = get_str(answer, "idMessage")
+        if not message_id:
+            # The send may well be queued: retrying could deliver it twice (reference 3.4).
+            raise SendError(
+                "Green API sendMessage answered 200 without an idMessage",
+                status_code=200,
+                retryable=False,
+            )
+        return SendReceipt(provider_message_id=message_id)
+
+    async def get_state(self, channel: Channel) -> str:
+        """The instance's stateInstance: authorized, notAuthorized, blocked, ... (reference 5.6)."""
+        answer = await self._call(channel, "getStateInstance", None)
+        state = get_str(answer, "stateInstance")
+        if not state:
+            raise SendError(
+                "Green API getStateInstance answered without a stateInstance",
+                status_code=200,
+                retryable=True,
+            )
+        return state
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this adapter made it; an injected one belongs to its owner."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _call(self, channel: Channel, method: str, body: dict[str, str] | None) -> JSONObject:
+        """One API call, retried with exponential backoff on failures that may pass (3.4)."""
+        token = channel.api_token or ""
+        if not token:
+            raise SendError(
+                f"channel {channel.external_id} has no Green API token",
+                status_code=None,
+                retryable=False,
+            )
+        url = self._url(channel, method, token)
+        attempts = max(1, self._settings.max_attempts)
+        failure = SendError("not attempted", status_code=None, retryable=True)
+        for attempt in range(1, attempts + 1):
+            await self._pace(channel.external_id, method)
+            outcome = await self._attempt(url, method, body, token)
+            if not isinstance(outcome, SendError):
+                return outcome
+            if not outcome.retryable:
+                raise outcome
+            if outcome.ambiguous and method != "getStateInstance":
+                # No idempotency key (reference 3.4): hand it back to the outbox, which waits
+                # for the echo webhook to tell whether the first request got through.
+                raise outcome
+            failure = outcome
+            logger.warning(
+                "Green API %s for instance %s failed (attempt %d of %d): %s",
+                method,
+                channel.external_id,
+                attempt,
+                attempts,
+                failure.message,
+            )
+            if attempt < attempts:
+                await asyncio.sleep(self._settings.backoff_seconds * 2 ** (attempt - 1))
+        raise SendError(
+            f"{failure.message} (gave up after {attempts} attempts)",
+            status_code=failure.status_code,
+            retryable=True,
+        )
+
+    async def _attempt(
+        self, url: str, method: str, body: dict[str, str] | None, token: str
+    ) -> JSONObject | SendError:
+        """One HTTP request; errors are returned, and their text never holds the URL or token."""
+        try:
+            if body is None:
+                response = await self._client.get(url)
+            else:
+                response = await self._client.post(url, json=body)
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            return SendError(
+                f"Green API {method} could not connect in time ({type(exc).__name__})",
+                status_code=None,
+                retryable=True,
+            )
+        except (httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
+            return SendError(
+                f"Green API {method} timed out ({type(exc).__name__})",
+                status_code=None,
+                retryable=True,
+                ambiguous=True,
+            )
+        except httpx.TransportError as exc:
+            return SendError(
+                f"Green API {method} could not be reached ({type(exc).__name__})",
+                status_code=None,
+                retryable=True,
+            )
+        return _read_answer(response, method, token)
+
+    def _url(self, channel: Channel, method: str, token: str) -> str:
+        """{apiUrl}/waInstance{id}/{method}/{token} (reference 1): a secret, never logged."""
+        base = (channel.api_url or self._settings.default_api_url).rstrip("/")
+        instance = quote(channel.external_id, safe="")
+        return f"{base}/waInstance{instance}/{method}/{quote(token, safe='')}"
+
+    async def _pace(self, external_id: str, method: str) -> None:
+        if method in _MIN_INTERVAL_SECONDS:
+            interval = _MIN_INTERVAL_SECONDS[method]
+        else:
+            per_second = self._settings.sends_per_second
+            interval = 1.0 / per_second if per_second > 0 else 0.0
+        pacer = self._pacers.setdefault((external_id, method), _Pacer())
+        await pacer.wait(interval)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """Header lookup that works for plain dicts as well as case-insensitive header maps."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    return next((v for k, v in headers.items() if k.lower() == name), "")
+
+
+def _read_answer(response: httpx.Response, method: str, token: str) -> JSONObject | SendError:
+    status = response.status_code
+    if status == 200:
+        try:
+            answer = response.json()
+        except ValueError:
+            return SendError(
+                f"Green API {method} answered 200 with a body that is not JSON",
+                status_code=200,
+                retryable=False,
+            )
+        return answer if isinstance(answer, dict) else {}
+    retryable = status in _RETRYABLE_STATUS or status >= 500
+    detail = _provider_detail(response, token)
+    return SendError(
+        f"Green API {method} answered {status}: {detail}",
+        status_code=status,
+        retryable=retryable,
+        ambiguous=status in _AMBIGUOUS_STATUS,
+    )
+
+
+def _provider_detail(response: httpx.Response, token: str) -> str:
+    """The provider's own words for a failure, with the token cut out and the length bounded.
+
+    Error bodies may echo the request path, and the path holds the token (reference 1).
+    """
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict):
+        text = first_str(answer, "message", "error", "description") or _nested_description(answer)
+    else:
+        text = ""
+    text = text or response.text or response.reason_phrase
+    text = text.replace(token, "***") if token else text
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:_MAX_DETAIL_CHARS]
+
+
+def _nested_description(answer: JSONObject) -> str:
+    """The 466 quota body nests its explanation one level down (reference 3.2)."""
+    for value in answer.values():
+        if isinstance(value, dict):
+            description = get_str(value, "description")
+            if description:
+                return description
+    return ""
