@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from typing_extensions import override
 
 from whatsapp_assistant.kit.clock import as_utc, utcnow
 from whatsapp_assistant.kit.ids import new_id
@@ -28,11 +29,13 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @override
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return as_utc(value)
 
+    @override
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, Numeric, String, Text
+from sqlalchemy import JSON, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -12,6 +12,8 @@ from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixi
 
 class Property(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "properties"
+    # A re-imported sheet updates its rows by reference; NULLs (no reference) never collide.
+    __table_args__ = (UniqueConstraint("account_id", "reference"),)
 
     reference: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))

@@ -2,22 +2,53 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 ListingType = Literal["sale", "rent"]
 PropertyStatus = Literal["available", "under_offer", "sold", "rented"]
+# One Literal, not a union of two, so a bad value is reported against `status` alone.
+StatusFilter = Literal["available", "under_offer", "sold", "rented", "any"]
 
 Name = Annotated[str, Field(min_length=1, max_length=120)]
+Feature = Annotated[str, Field(min_length=1, max_length=100)]
+
+# NUL and lone surrogates pass JSON and CSV parsing but PostgreSQL refuses to store them: reject
+# them as a field error so bad input answers 422 and never 500 (invariant 7).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_URL_COLUMN_LENGTH = 500
+_CENTS = Decimal("0.01")
 
 
-class PropertyBase(BaseModel):
+def _fits_url_column(url: HttpUrl) -> HttpUrl:
+    if len(str(url)) > _URL_COLUMN_LENGTH:
+        raise ValueError(f"URL should have at most {_URL_COLUMN_LENGTH} characters")
+    return url
+
+
+ListingUrl = Annotated[HttpUrl, AfterValidator(_fits_url_column)]
+
+
+class _Input(BaseModel):
+    """Strict input: stripped strings, unknown fields refused, only storable text."""
+
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and _UNSTORABLE.search(text) for text in texts):
+            raise ValueError("text contains characters that cannot be stored (NUL or surrogates)")
+        return value
+
+
+class PropertyBase(_Input):
     reference: str | None = Field(default=None, max_length=64)
     title: str = Field(min_length=1, max_length=300)
     listing_type: ListingType
@@ -31,11 +62,9 @@ class PropertyBase(BaseModel):
     bathrooms: int | None = Field(default=None, ge=0, le=100)
     area_sqm: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2)
     description: str = Field(default="", max_length=10_000)
-    features: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=50
-    )
+    features: list[Feature] = Field(default_factory=list, max_length=50)
     status: PropertyStatus = "available"
-    url: HttpUrl | None = None
+    url: ListingUrl | None = None
 
     @field_validator("property_type")
     @classmethod
@@ -47,10 +76,8 @@ class PropertyCreate(PropertyBase):
     pass
 
 
-class PropertyUpdate(BaseModel):
+class PropertyUpdate(_Input):
     """Partial update: only the fields sent change."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     reference: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, min_length=1, max_length=300)
@@ -65,11 +92,28 @@ class PropertyUpdate(BaseModel):
     bathrooms: int | None = Field(default=None, ge=0, le=100)
     area_sqm: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2)
     description: str | None = Field(default=None, max_length=10_000)
-    features: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
-        default=None, max_length=50
-    )
+    features: list[Feature] | None = Field(default=None, max_length=50)
     status: PropertyStatus | None = None
-    url: HttpUrl | None = None
+    url: ListingUrl | None = None
+
+    # None means "leave out" for these columns, which are NOT NULL: an explicit null is a field
+    # error, not a database error (invariant 7). Validators only run on fields that were sent.
+    @field_validator(
+        "title",
+        "listing_type",
+        "property_type",
+        "price",
+        "currency",
+        "city",
+        "description",
+        "features",
+        "status",
+    )
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
 
 
 class PropertyRead(BaseModel):
@@ -95,11 +139,16 @@ class PropertyRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @field_validator("price", "area_sqm")
+    @classmethod
+    def _cents(cls, value: Decimal | None) -> Decimal | None:
+        # The columns keep two decimals: answer "372000.00" whether the value was just sent
+        # or read back, so a created listing reads the same as its later GET.
+        return None if value is None else value.quantize(_CENTS)
 
-class PropertyFilters(BaseModel):
+
+class PropertyFilters(_Input):
     """One search for the API, the pages and the AI tool alike."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     location: str | None = Field(default=None, max_length=120)  # city, neighbourhood or address
     listing_type: ListingType | None = None
@@ -108,6 +157,36 @@ class PropertyFilters(BaseModel):
     max_price: Decimal | None = Field(default=None, ge=0)
     min_bedrooms: int | None = Field(default=None, ge=0, le=100)
     text: str | None = Field(default=None, max_length=200)  # free words in title/description
-    status: PropertyStatus | None = "available"
+    # Only what can be offered by default; "any" (or None) lists every status.
+    status: StatusFilter | None = "available"
     limit: int = Field(default=5, ge=1, le=100)
     offset: int = Field(default=0, ge=0)
+
+
+class PropertyListQuery(PropertyFilters):
+    """The query string of GET /properties: the same filters, with a page size fit for a screen."""
+
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class PropertyPage(BaseModel):
+    """One page of matches; `total` counts every match before limit and offset."""
+
+    items: list[PropertyRead]
+    total: int
+
+
+class RowError(BaseModel):
+    """Why one CSV row was not imported; `row` is the spreadsheet row number (header = 1)."""
+
+    row: int
+    field: str | None
+    message: str
+
+
+class ImportReport(BaseModel):
+    created: int = 0
+    updated: int = 0
+    failed: int = 0
+    errors: list[RowError] = Field(default_factory=list)
+    ignored_columns: list[str] = Field(default_factory=list)  # header names that match no field

@@ -10,9 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.kit.text import fold
-from whatsapp_assistant.properties.errors import PropertyNotFound
+from whatsapp_assistant.properties.errors import PropertyNotFound, ReferenceTaken
 from whatsapp_assistant.properties.models import Property
-from whatsapp_assistant.properties.schemas import PropertyCreate, PropertyFilters, PropertyUpdate
+from whatsapp_assistant.properties.schemas import (
+    PropertyCreate,
+    PropertyFilters,
+    PropertyPage,
+    PropertyRead,
+    PropertyUpdate,
+)
 
 _PROPERTY_TYPE_SYNONYMS = {
     "flat": "apartment",
@@ -44,10 +50,32 @@ def _dump(data: PropertyCreate | PropertyUpdate, *, partial: bool) -> dict[str, 
     return values
 
 
+def build_property(account_id: uuid.UUID, data: PropertyCreate) -> Property:
+    """A new listing row, not yet added: the importer adds rows in batches."""
+    return Property(account_id=account_id, **_dump(data, partial=False))
+
+
+def apply_update(prop: Property, data: PropertyUpdate) -> None:
+    for name, value in _dump(data, partial=True).items():
+        setattr(prop, name, value)
+
+
+async def _check_reference_free(
+    session: AsyncSession, account_id: uuid.UUID, reference: str | None, *, keep: Property | None
+) -> None:
+    # The reference is how a re-import finds the listing again, so it must name one listing.
+    if reference is None:
+        return
+    holder = await find_property_by_reference(session, account_id, reference)
+    if holder is not None and holder is not keep:
+        raise ReferenceTaken(f"reference {reference!r} is already used", field="reference")
+
+
 async def create_property(
     session: AsyncSession, account_id: uuid.UUID, data: PropertyCreate
 ) -> Property:
-    prop = Property(account_id=account_id, **_dump(data, partial=False))
+    await _check_reference_free(session, account_id, data.reference, keep=None)
+    prop = build_property(account_id, data)
     session.add(prop)
     await session.flush()
     return prop
@@ -58,6 +86,26 @@ async def find_property(
 ) -> Property | None:
     stmt = for_account(select(Property), Property, account_id).where(Property.id == property_id)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_property_by_reference(
+    session: AsyncSession, account_id: uuid.UUID, reference: str
+) -> Property | None:
+    stmt = for_account(select(Property), Property, account_id).where(
+        Property.reference == reference
+    )
+    return (await session.execute(stmt.order_by(Property.created_at).limit(1))).scalar()
+
+
+async def properties_by_reference(
+    session: AsyncSession, account_id: uuid.UUID
+) -> dict[str, Property]:
+    """Every referenced listing of the account, keyed by reference (the oldest wins a tie)."""
+    stmt = for_account(select(Property), Property, account_id).where(
+        Property.reference.is_not(None)
+    )
+    rows = (await session.execute(stmt.order_by(Property.created_at.desc()))).scalars()
+    return {prop.reference: prop for prop in rows if prop.reference is not None}
 
 
 async def get_property(
@@ -73,8 +121,9 @@ async def update_property(
     session: AsyncSession, account_id: uuid.UUID, property_id: uuid.UUID, data: PropertyUpdate
 ) -> Property:
     prop = await get_property(session, account_id, property_id)
-    for name, value in _dump(data, partial=True).items():
-        setattr(prop, name, value)
+    if "reference" in data.model_fields_set:
+        await _check_reference_free(session, account_id, data.reference, keep=prop)
+    apply_update(prop, data)
     await session.flush()
     return prop
 
@@ -88,9 +137,9 @@ async def delete_property(
     )
 
 
-def _search_stmt(account_id: uuid.UUID, filters: PropertyFilters) -> Select[tuple[Property]]:
+def _search_stmt(account_id: uuid.UUID, filters: PropertyFilters) -> Select[Property]:
     stmt = for_account(select(Property), Property, account_id)
-    if filters.status is not None:
+    if filters.status not in (None, "any"):
         stmt = stmt.where(Property.status == filters.status)
     if filters.listing_type is not None:
         stmt = stmt.where(Property.listing_type == filters.listing_type)
@@ -119,16 +168,31 @@ def _matches_words(prop: Property, filters: PropertyFilters) -> bool:
     return True
 
 
+async def _matching(
+    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters
+) -> list[Property]:
+    rows = (await session.execute(_search_stmt(account_id, filters))).scalars().all()
+    return [prop for prop in rows if _matches_words(prop, filters)]
+
+
 async def search_properties(
     session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters
 ) -> Sequence[Property]:
-    rows = (await session.execute(_search_stmt(account_id, filters))).scalars().all()
-    matching = [prop for prop in rows if _matches_words(prop, filters)]
+    matching = await _matching(session, account_id, filters)
     return matching[filters.offset : filters.offset + filters.limit]
+
+
+async def list_properties(
+    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters
+) -> PropertyPage:
+    """The same search as search_properties, with the number of matches beyond the page."""
+    matching = await _matching(session, account_id, filters)
+    page = matching[filters.offset : filters.offset + filters.limit]
+    return PropertyPage(
+        items=[PropertyRead.model_validate(prop) for prop in page], total=len(matching)
+    )
 
 
 async def count_properties(session: AsyncSession, account_id: uuid.UUID) -> int:
     stmt = for_account(select(func.count()).select_from(Property), Property, account_id)
     return int((await session.execute(stmt)).scalar_one())
-
-

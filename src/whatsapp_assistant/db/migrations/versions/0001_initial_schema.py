@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 47af653d47b9
+Revision ID: 05937236aa94
 Revises:
-Create Date: 2026-11-26 10:34:53.366832
+Create Date: 2026-11-26 10:56:18.579870
 """
 
 from collections.abc import Sequence
@@ -155,6 +155,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_properties")),
+        sa.UniqueConstraint(
+            "account_id", "reference", name=op.f("uq_properties_account_id_reference")
+        ),
     )
     with op.batch_alter_table("properties", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_properties_account_id"), ["account_id"], unique=False)
