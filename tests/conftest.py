@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,20 +14,24 @@ import psycopg
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountCreate
+from whatsapp_assistant.all_models import Base
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db import migrate
 from whatsapp_assistant.db.engine import make_engine, make_sessionmaker
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.infra.queue import ensure_schema, make_job_app
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.llm_fixtures"]
 
 # TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL:
 # each run gets its own fresh database next to the one named, dropped at the end.
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+JOB_TABLES = ("procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers")
 
 
 def _postgres_database(admin_url: str) -> Iterator[str]:
@@ -47,6 +52,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if TEST_DATABASE_URL.startswith("postgresql"):
         for url in _postgres_database(TEST_DATABASE_URL):
             migrate.upgrade(url)
+            asyncio.run(_apply_job_schema(url))
             yield url
     else:
         path: Path = tmp_path_factory.mktemp("db") / "test.db"
@@ -78,12 +84,18 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-async def _wipe(database: Database) -> None:
-    from whatsapp_assistant.all_models import Base
+async def _apply_job_schema(url: str) -> None:
+    job_app = make_job_app(url)
+    async with job_app.open_async():
+        await ensure_schema(job_app)
 
+
+async def _wipe(database: Database) -> None:
     async with database.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             await conn.execute(table.delete())
+        if not database.is_sqlite:
+            await conn.execute(text(f"TRUNCATE {', '.join(JOB_TABLES)} CASCADE"))
 
 
 @dataclass(frozen=True)

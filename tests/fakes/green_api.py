@@ -227,7 +227,7 @@ class _QuietServer(ThreadingHTTPServer):
 @contextmanager
 def run_fake_green_api(
     id_instance: str = "1101823456",
-    token: str = "test-token",  # noqa: S107 - the fake's own test credential
+    token: str = "test-token",
 ) -> Iterator[FakeGreenAPI]:
     """Start a fake instance on a free loopback port; `fake.base_url` is its apiUrl."""
     fake = FakeGreenAPI(id_instance, token)

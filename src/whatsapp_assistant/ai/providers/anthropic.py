@@ -1,0 +1,160 @@
+"""Claude through the official anthropic SDK (2.x): one Messages call per step of the tool loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import anthropic
+from anthropic.types import (
+    Message,
+    MessageParam,
+    TextBlock,
+    TextBlockParam,
+    ToolParam,
+    ToolResultBlockParam,
+    ToolUseBlock,
+)
+
+from whatsapp_assistant.ai.agent import Finish, ModelStep, ToolReply, ToolRequest, draft_with_tools
+from whatsapp_assistant.ai.errors import LLMError, LLMRejected, error_for_status
+from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
+from whatsapp_assistant.ai.tools import TOOLS, ToolRunner, ToolSpec
+from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest
+from whatsapp_assistant.config import LLMSettings
+
+logger = logging.getLogger(__name__)
+
+# llm-apis.md 1.3: pause_turn means "send the answer back unchanged to continue"; a full
+# context window reads like a cut answer.
+_FINISH: dict[str, Finish] = {
+    "end_turn": "end",
+    "stop_sequence": "end",
+    "tool_use": "tool_use",
+    "max_tokens": "max_tokens",
+    "model_context_window_exceeded": "max_tokens",
+    "refusal": "refusal",
+    "pause_turn": "pause",
+}
+
+
+def anthropic_tools(specs: Sequence[ToolSpec]) -> list[ToolParam]:
+    tools: list[ToolParam] = [
+        {"name": spec.name, "description": spec.description, "input_schema": spec.parameters}
+        for spec in specs
+    ]
+    if tools:
+        # One breakpoint on the last tool caches every tool definition (llm-apis.md 1.8).
+        tools[-1]["cache_control"] = {"type": "ephemeral"}
+    return tools
+
+
+def translate_error(error: anthropic.APIError) -> LLMError:
+    """By class and HTTP status only, never by message text (llm-apis.md 1.5)."""
+    if isinstance(error, anthropic.APIStatusError):
+        return error_for_status("Anthropic", error.status_code)
+    if isinstance(error, anthropic.APIConnectionError):  # APITimeoutError included
+        return error_for_status("Anthropic", None)
+    return error_for_status("Anthropic", 502)  # a response the SDK could not read
+
+
+def read_step(message: Message) -> ModelStep:
+    # content[0] is not necessarily text: thinking blocks may come first (llm-apis.md 1.3).
+    texts = [block.text for block in message.content if isinstance(block, TextBlock)]
+    requests = tuple(
+        ToolRequest(id=block.id, name=block.name, arguments=dict(block.input))
+        for block in message.content
+        if isinstance(block, ToolUseBlock)
+    )
+    finish = _FINISH.get(message.stop_reason or "end_turn", "end")
+    return ModelStep(text="\n\n".join(texts).strip(), finish=finish, tool_requests=requests)
+
+
+class AnthropicExchange:
+    """The transcript of one reply in Messages API form."""
+
+    def __init__(
+        self, client: anthropic.AsyncAnthropic, settings: LLMSettings, request: ReplyRequest
+    ) -> None:
+        self._client = client
+        self._model = settings.anthropic_model
+        self._max_tokens = settings.max_tokens
+        # The system prompt is the cached prefix after the tools (llm-apis.md 1.8).
+        self._system: list[TextBlockParam] = [
+            {
+                "type": "text",
+                "text": build_system_prompt(request.persona),
+                "cache_control": {"type": "ephemeral"},
+            }
+        ]
+        self._tools = anthropic_tools(TOOLS)
+        self._messages: list[MessageParam] = []
+        for turn in build_messages(request, limit=settings.history_messages):
+            if turn.role == "user":
+                self._messages.append({"role": "user", "content": turn.text})
+            else:
+                self._messages.append({"role": "assistant", "content": turn.text})
+
+    async def call(self, *, allow_tools: bool) -> ModelStep:
+        # Never temperature/top_p/top_k: API 2026-10-21 answers 400 (llm-apis.md 1.2). Never a
+        # forced tool_choice: Sonnet 5.5 answers 400 (1.4). "none" only switches tools off; the
+        # tools stay listed because the transcript already holds tool_use blocks.
+        try:
+            message = await self._client.messages.create(
+                model=self._model,
+                max_tokens=self._max_tokens,
+                system=self._system,
+                tools=self._tools,
+                messages=self._messages,
+                tool_choice=anthropic.omit if allow_tools else {"type": "none"},
+            )
+        except anthropic.APIError as error:
+            raise translate_error(error) from error
+        logger.debug("anthropic usage", extra={"usage": message.usage.to_dict()})
+        if message.content:
+            # Sent back unchanged, thinking blocks included (llm-apis.md 1.4).
+            self._messages.append({"role": "assistant", "content": message.content})
+        return read_step(message)
+
+    def add_tool_results(self, results: Sequence[ToolReply]) -> None:
+        # One user message that starts with one tool_result per tool_use id (llm-apis.md 1.4).
+        blocks: list[ToolResultBlockParam] = [
+            {
+                "type": "tool_result",
+                "tool_use_id": reply.request.id,
+                "content": reply.outcome.text,
+                "is_error": reply.outcome.is_error,
+            }
+            for reply in results
+        ]
+        self._messages.append({"role": "user", "content": blocks})
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(self, settings: LLMSettings) -> None:
+        if not settings.anthropic_api_key:
+            raise LLMRejected("the anthropic provider needs ANTHROPIC_API_KEY")
+        self.model = settings.anthropic_model
+        self._settings = settings
+        # base_url None lets the SDK use its default or ANTHROPIC_BASE_URL (llm-apis.md 1.1).
+        self._client = anthropic.AsyncAnthropic(
+            api_key=settings.anthropic_api_key,
+            base_url=settings.anthropic_base_url or None,
+            timeout=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+        )
+
+    async def draft_reply(self, request: ReplyRequest, tools: ToolRunner) -> ReplyDraft:
+        return await draft_with_tools(
+            AnthropicExchange(self._client, self._settings, request),
+            request,
+            tools,
+            max_rounds=self._settings.max_tool_rounds,
+            provider=self.name,
+            model=self.model,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()

@@ -1,0 +1,202 @@
+"""The tools the model may call (provider-neutral), their argument checks and the account runner."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from whatsapp_assistant.ai.types import HANDOFF_REASONS, Handoff
+from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.properties import service as properties_service
+from whatsapp_assistant.properties.formatting import format_listings
+from whatsapp_assistant.properties.schemas import PropertyFilters
+
+SEARCH_PROPERTIES = "search_properties"
+HANDOFF_TO_HUMAN = "handoff_to_human"
+MAX_RESULTS = 5
+NO_MATCH_PREFIX = "No listings match"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool as name, description and a JSON-Schema object; providers wrap it in their shape."""
+
+    name: str
+    description: str
+    parameters: dict[str, object]
+
+
+SEARCH_TOOL = ToolSpec(
+    name=SEARCH_PROPERTIES,
+    description=(
+        "Search the agent's own AVAILABLE listings. Returns up to 5 listings as text, or a text "
+        "saying none match. This is the only source of facts about listings: prices, places, "
+        "sizes, features and availability. All parameters are optional; send only what the "
+        "customer asked for."
+    ),
+    parameters={
+        "type": "object",
+        "properties": {
+            "location": {
+                "type": "string",
+                "description": "City, neighbourhood or street, e.g. 'Lisbon', 'Graça'.",
+            },
+            "listing_type": {"type": "string", "enum": ["sale", "rent"]},
+            "property_type": {
+                "type": "string",
+                "description": "apartment, house, villa, studio, ...",
+            },
+            "min_price": {"type": "number", "minimum": 0},
+            "max_price": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Upper budget; for rent, per month.",
+            },
+            "min_bedrooms": {"type": "integer", "minimum": 0},
+            "text": {
+                "type": "string",
+                "description": "Free words to find in title, description or features.",
+            },
+        },
+        "additionalProperties": False,
+    },
+)
+
+HANDOFF_TOOL = ToolSpec(
+    name=HANDOFF_TO_HUMAN,
+    description=(
+        "Hand the conversation to the human agent instead of answering. Use it for offers, "
+        "counter-offers or discount requests; complaints or objections about the service; "
+        "legal, tax, mortgage or contract advice; or when the customer asks for a person."
+    ),
+    parameters={
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string", "enum": list(HANDOFF_REASONS)},
+            "detail": {
+                "type": "string",
+                "description": "One short sentence for the agent: what the customer wants.",
+            },
+        },
+        "required": ["reason", "detail"],
+        "additionalProperties": False,
+    },
+)
+
+TOOLS: tuple[ToolSpec, ...] = (SEARCH_TOOL, HANDOFF_TOOL)
+
+
+class ToolRunner(Protocol):
+    """What the AI may do against the agent's data; one account per runner."""
+
+    async def search_properties(self, filters: PropertyFilters) -> str: ...
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    text: str
+    is_error: bool = False
+
+
+class SearchArguments(BaseModel):
+    """The model's search arguments; status, limit and offset are not the model's to choose."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    location: str | None = Field(default=None, max_length=120)
+    listing_type: Literal["sale", "rent"] | None = None
+    property_type: str | None = Field(default=None, max_length=40)
+    min_price: Decimal | None = Field(default=None, ge=0)
+    max_price: Decimal | None = Field(default=None, ge=0)
+    min_bedrooms: int | None = Field(default=None, ge=0, le=100)
+    text: str | None = Field(default=None, max_length=200)
+
+    @field_validator("location", "listing_type", "property_type", "text", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        # Models often send "" for "no preference"; that is not a filter.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("listing_type", mode="before")
+    @classmethod
+    def _lower_listing_type(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def to_filters(self) -> PropertyFilters:
+        return PropertyFilters(
+            **self.model_dump(exclude_none=True), status="available", limit=MAX_RESULTS
+        )
+
+
+def describe_filters(filters: PropertyFilters) -> str:
+    """The criteria that were set, e.g. "location=Porto, max_price=400000"."""
+    shown = filters.model_dump(exclude_none=True, exclude={"status", "limit", "offset"})
+    return ", ".join(f"{key}={value}" for key, value in shown.items()) or "no criteria"
+
+
+def no_match_text(filters: PropertyFilters) -> str:
+    return (
+        f"{NO_MATCH_PREFIX} this search ({describe_filters(filters)}). Say that nothing matches "
+        "right now and offer that the agent follows up personally; do not suggest other places "
+        "or prices from memory."
+    )
+
+
+def is_no_match(result_text: str) -> bool:
+    """True when a search_properties result says that nothing matched."""
+    return result_text.startswith(NO_MATCH_PREFIX)
+
+
+def _validation_text(error: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or 'arguments'}: {item['msg']}"
+        for item in error.errors()
+    ]
+    return "Invalid arguments for search_properties: " + "; ".join(problems)
+
+
+async def run_tool(runner: ToolRunner, name: str, arguments: dict[str, object]) -> ToolOutcome:
+    """Run one tool call; bad names or arguments come back as an error text, never an exception."""
+    if name != SEARCH_PROPERTIES:
+        return ToolOutcome(f"Unknown tool {name!r}; use {SEARCH_PROPERTIES}.", is_error=True)
+    try:
+        search = SearchArguments.model_validate(arguments)
+    except ValidationError as error:
+        return ToolOutcome(_validation_text(error), is_error=True)
+    low, high = search.min_price, search.max_price
+    if low is not None and high is not None and low > high:
+        return ToolOutcome("Invalid arguments: min_price is above max_price.", is_error=True)
+    return ToolOutcome(await runner.search_properties(search.to_filters()))
+
+
+def parse_handoff(arguments: dict[str, object]) -> Handoff:
+    """Read handoff arguments leniently: a malformed call still hands over, as reason "other"."""
+    reason = arguments.get("reason")
+    detail = arguments.get("detail")
+    return Handoff(
+        reason=reason if isinstance(reason, str) and reason in HANDOFF_REASONS else "other",
+        detail=detail.strip() if isinstance(detail, str) else "",
+    )
+
+
+@dataclass(frozen=True)
+class AccountTools:
+    """The ToolRunner for one account: each call opens and closes its own short transaction, so
+    no transaction is ever held open across an LLM call (STYLE.md, Transactions)."""
+
+    db: Database
+    account_id: uuid.UUID
+
+    async def search_properties(self, filters: PropertyFilters) -> str:
+        # Whatever the caller passed, the AI only ever sees this account's available listings
+        # (invariants 6 and 8), at most MAX_RESULTS of them.
+        scoped = filters.model_copy(
+            update={"status": "available", "limit": min(filters.limit, MAX_RESULTS), "offset": 0}
+        )
+        async with self.db.session_scope() as session:
+            found = await properties_service.search_properties(session, self.account_id, scoped)
+            return format_listings(found) if found else no_match_text(scoped)

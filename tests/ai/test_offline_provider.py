@@ -1,0 +1,257 @@
+"""The offline provider: rules and templates over real searches of the account's listings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ai.conftest import (
+    ALFAMA,
+    CASCAIS,
+    GRACA,
+    OURIQUE,
+    PERSONA,
+    PORTO,
+    RIVAL,
+    SOLD,
+    TRIANA,
+    Listings,
+    ask,
+)
+from whatsapp_assistant.ai.providers.offline import OfflineProvider
+from whatsapp_assistant.ai.providers.registry import make_provider
+from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
+from whatsapp_assistant.config import LLMSettings
+
+ALL_TITLES = {GRACA, OURIQUE, CASCAIS, ALFAMA, PORTO, TRIANA, SOLD, RIVAL}
+
+# message, titles the reply must name (and no other), words showing the reply's language
+SEARCHES = [
+    ("Any flats in Lisbon under 400k?", {GRACA}, "Here is what"),
+    ("Do you have villas in Cascais?", {CASCAIS}, "Here is what"),
+    ("Graça?", {GRACA}, "Here is what"),
+    ("Cascais T4", {CASCAIS}, "Here is what"),
+    ("Hi! 2-bedroom in Lisboa up to €400k", {GRACA}, "Here is what"),
+    ("2 bed in Oporto to rent, max 1500/month", {PORTO}, "Here is what"),
+    ("Quero um T3 em Campo de Ourique", {OURIQUE}, "Isto é o que"),
+    ("Olá! Procuro T2 na Graça até 400 mil euros", {GRACA}, "Isto é o que"),
+    ("Procuro casa para arrendar em Lisboa até 1500 euros por mês", {ALFAMA}, "Isto é o que"),
+    ("Quanto custa o T2 na graça?", {GRACA}, "Isto é o que"),
+    ("Busco piso en Sevilla hasta 300.000 €", {TRIANA}, "Esto es lo que"),
+    ("Hola, ¿tienen algo en Seville?", {TRIANA}, "Esto es lo que"),
+    ("Any flats in Faro?", set(), "I couldn't find any listing in Faro"),
+    ("Villa in Cascais under 500k?", set(), "I couldn't find any listing in Cascais"),
+    ("Tem moradias em Lisboa?", set(), "não encontro nenhum imóvel em Lisboa"),
+    ("¿Tienen estudios en Sevilla?", set(), "no encuentro ningún inmueble en Sevilla"),
+]
+
+
+@pytest.fixture
+def offline() -> OfflineProvider:
+    return OfflineProvider(LLMSettings(provider="offline"))
+
+
+class TestSearchReplies:
+    @pytest.mark.parametrize(("message", "titles", "phrase"), SEARCHES)
+    async def test_names_exactly_the_matching_listings_in_the_customers_language(
+        self,
+        offline: OfflineProvider,
+        listings: Listings,
+        message: str,
+        titles: set[str],
+        phrase: str,
+    ) -> None:
+        draft = await offline.draft_reply(ask(message), listings.tools)
+
+        named = {title for title in ALL_TITLES if title in draft.text}
+        assert named == titles
+        assert phrase in draft.text
+        assert draft.handoff is None
+
+    async def test_no_match_offers_the_agents_follow_up(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        draft = await offline.draft_reply(ask("Any flats in Faro?"), listings.tools)
+
+        assert "Rita Almeida to follow up" in draft.text
+
+    async def test_searches_are_real_queries_recorded_as_tool_calls(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        draft = await offline.draft_reply(ask("Villas in Cascais?"), listings.tools)
+
+        assert {call.name for call in draft.tool_calls} == {"search_properties"}
+        assert draft.tool_calls[-1].arguments == {
+            "location": "Cascais",
+            "property_type": "villa",
+        }
+        assert CASCAIS in draft.tool_calls[-1].result_text
+
+    async def test_a_persons_name_is_not_taken_for_a_place(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        # "Ana" is inside "Triana", and "John Smith" is capitalised like a place.
+        for message in ("Hi, I'm Ana", "Hello, this is John Smith"):
+            draft = await offline.draft_reply(ask(message), listings.tools)
+
+            assert "Are you looking to buy or to rent" in draft.text
+
+    async def test_a_bare_price_question_uses_the_earlier_criteria(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        request = ReplyRequest(
+            persona=PERSONA,
+            history=[
+                Turn("user", "I'm interested in Cascais"),
+                Turn("assistant", "Great, what would you like to know?"),
+                Turn("user", "How much is it?"),
+            ],
+        )
+
+        draft = await offline.draft_reply(request, listings.tools)
+
+        assert CASCAIS in draft.text
+        assert "€1,250,000" in draft.text
+
+
+class TestConversationReplies:
+    @pytest.mark.parametrize(
+        ("message", "expected"),
+        [
+            ("Hi", "Hello! 👋 I'm Rita Almeida's assistant at Casa Lusa Imóveis."),
+            ("good morning", "Are you looking to buy or to rent"),
+            ("Hola, buenos días", "¡Hola! 👋 Soy el asistente de Rita Almeida"),
+            ("buenas", "¿Busca comprar o alquilar"),
+            ("Olá, bom dia", "Olá! 👋 Sou o assistente de Rita Almeida"),
+            ("oi", "Procura comprar ou arrendar"),
+            ("boa tarde", "Procura comprar ou arrendar"),
+        ],
+    )
+    async def test_greets_in_the_customers_language(
+        self, offline: OfflineProvider, listings: Listings, message: str, expected: str
+    ) -> None:
+        draft = await offline.draft_reply(ask(message), listings.tools)
+
+        assert expected in draft.text
+        assert draft.tool_calls == []
+
+    async def test_greeting_uses_the_contact_name_and_the_persona_style(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        premium = PersonaSpec(style="premium", agent_name="Rita Almeida")
+
+        draft = await offline.draft_reply(
+            ask("Hello", persona=premium, contact_name="Ana"), listings.tools
+        )
+
+        assert draft.text.startswith("Hello Ana! I'm Rita Almeida's assistant.")
+
+    @pytest.mark.parametrize(
+        ("message", "expected"),
+        [
+            ("Can I visit the Graça flat on Saturday?", "Rita Almeida will confirm a time"),
+            ("I'd like a viewing", "Rita Almeida will confirm a time"),
+            ("Podemos marcar uma visita?", "Rita Almeida confirmará consigo o horário"),
+            ("¿Puedo visitar el piso?", "Rita Almeida le confirmará el horario"),
+        ],
+    )
+    async def test_viewing_requests_promise_the_agent_confirms_a_time(
+        self, offline: OfflineProvider, listings: Listings, message: str, expected: str
+    ) -> None:
+        draft = await offline.draft_reply(ask(message), listings.tools)
+
+        assert expected in draft.text
+        assert not any(ch.isdigit() for ch in draft.text)  # no invented slot
+
+    @pytest.mark.parametrize(
+        ("message", "reason", "expected"),
+        [
+            ("Would they take 350k for the Graça flat?", "negotiation", "passing this to Rita"),
+            ("Quero falar com uma pessoa", "human_request", "passar a sua mensagem a Rita"),
+            ("¿Me pueden ayudar con la hipoteca?", "financing", "Paso su mensaje a Rita"),
+            ("Can your lawyer check the contract?", "legal", "passing this to Rita"),
+        ],
+    )
+    async def test_what_the_agent_must_decide_is_handed_over(
+        self,
+        offline: OfflineProvider,
+        listings: Listings,
+        message: str,
+        reason: str,
+        expected: str,
+    ) -> None:
+        draft = await offline.draft_reply(ask(message), listings.tools)
+
+        assert draft.handoff is not None
+        assert draft.handoff.reason == reason
+        assert draft.handoff.detail == message
+        assert expected in draft.text
+
+    async def test_thanks_gets_a_short_answer(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        draft = await offline.draft_reply(ask("Obrigado!"), listings.tools)
+
+        assert draft.text.startswith("De nada!")
+
+    async def test_anything_else_asks_for_criteria_and_promises_follow_up(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        draft = await offline.draft_reply(ask("asdf qwerty"), listings.tools)
+
+        assert "Tell me the area, your budget" in draft.text
+        assert "Rita Almeida will also get back to you" in draft.text
+
+    async def test_unclear_language_follows_the_persona_default(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        persona = PersonaSpec(agent_name="Rita Almeida", default_language="pt")
+
+        draft = await offline.draft_reply(ask("???", persona=persona), listings.tools)
+
+        assert draft.text.startswith("Obrigado pela sua mensagem!")
+
+    async def test_without_an_agent_name_the_text_still_reads_well(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        draft = await offline.draft_reply(
+            ask("I'd like a viewing", persona=PersonaSpec()), listings.tools
+        )
+
+        assert "The agent will confirm a time" in draft.text
+
+
+class TestOfflineLabel:
+    async def test_every_draft_is_labelled_offline_for_the_agent(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        for message in ("Hi", "Villas in Cascais?", "Would they take 1M?", "asdf"):
+            draft = await offline.draft_reply(ask(message), listings.tools)
+
+            assert (draft.offline, draft.provider, draft.model) == (True, "offline", "rules-v1")
+            assert "offline" not in draft.text.lower()
+
+
+class TestMakeProvider:
+    def test_offline_without_an_anthropic_key(self) -> None:
+        assert make_provider(LLMSettings()).name == "offline"
+
+    async def test_anthropic_when_a_key_is_set(self) -> None:
+        provider = make_provider(LLMSettings(anthropic_api_key="k"))
+
+        assert (provider.name, provider.model) == ("anthropic", "claude-sonnet-5-5")
+        await provider.aclose()
+
+    async def test_explicit_choice_wins(self) -> None:
+        settings = LLMSettings(
+            provider="openai", anthropic_api_key="k", openai_base_url="http://x/v1"
+        )
+
+        provider = make_provider(settings)
+
+        assert provider.name == "openai"
+        await provider.aclose()
+
+    async def test_offline_close_is_a_no_op(self) -> None:
+        provider = make_provider(LLMSettings(provider="offline"))
+
+        await provider.aclose()
