@@ -50,7 +50,7 @@ async def create_channel(
     session: AsyncSession,
     account_id: uuid.UUID,
     *,
-    type: str = "green_api",  # noqa: A002 - mirrors the column name
+    type: str = "green_api",
     external_id: str = "1101823456",
     api_url: str = "",
     api_token: str = "test-token",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.builders import create_account, create_property
 from whatsapp_assistant.db import migrate
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.properties.models import Property
-from tests.builders import create_account, create_property
 
 
 def test_migrations_match_models(database_url: str) -> None:

@@ -1,25 +1,32 @@
-"""create_app(settings): the lifespan builds the engine, jobs, channels and the AI into typed state."""
+"""create_app(settings) and running_services(): engine, jobs, channels and the AI wired together."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from whatsapp_assistant.ai.providers.registry import make_provider
+from whatsapp_assistant.channels.registry import close_registry, make_registry
 from whatsapp_assistant.config import Settings, load_settings
+from whatsapp_assistant.conversations import recovery
+from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.db.engine import make_engine, make_sessionmaker
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.infra.queue import JobQueue, ensure_schema, make_job_app
+from whatsapp_assistant.jobs.tasks import register_tasks
+from whatsapp_assistant.jobs.worker import run_worker
 from whatsapp_assistant.web.api.router import api_router
+from whatsapp_assistant.web.deps import AppState
 from whatsapp_assistant.web.errors import install_error_handlers
+from whatsapp_assistant.web.webhooks.router import webhook_router
 
-
-@dataclass
-class AppState:
-    settings: Settings
-    db: Database
+logger = logging.getLogger(__name__)
 
 
 def build_database(settings: Settings) -> Database:
@@ -27,17 +34,42 @@ def build_database(settings: Settings) -> Database:
     return Database(engine=engine, sessionmaker=make_sessionmaker(engine))
 
 
+@asynccontextmanager
+async def running_services(settings: Settings, *, run_worker_here: bool) -> AsyncIterator[Runtime]:
+    """Everything the product needs at run time; with run_worker_here, jobs run in this process."""
+    db = build_database(settings)
+    job_app = make_job_app(settings.database_url)
+    register_tasks(job_app)
+    channels = make_registry(settings)
+    llm = make_provider(settings.llm)
+    runtime = Runtime(settings=settings, db=db, queue=JobQueue(job_app), llm=llm, channels=channels)
+    worker: asyncio.Task[None] | None = None
+    async with job_app.open_async():
+        await ensure_schema(job_app)
+        try:
+            if run_worker_here:
+                worker = asyncio.create_task(run_worker(job_app, runtime), name="job-worker")
+                await recovery.recover(runtime, startup=True)
+            yield runtime
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await llm.aclose()
+            await close_registry(channels)
+            await db.dispose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = AppState(settings=settings, db=build_database(settings))
-        app.state.app_state = state
-        try:
+        in_process = settings.run_worker_in_process or settings.is_sqlite
+        async with running_services(settings, run_worker_here=in_process) as runtime:
+            app.state.app_state = AppState(settings=settings, db=runtime.db, runtime=runtime)
             yield
-        finally:
-            await state.db.dispose()
 
     app = FastAPI(
         title="WhatsApp assistant for real-estate agents",
@@ -47,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(webhook_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -45,5 +45,3 @@ class Persona(IdMixin, TimestampMixin, TenantMixin, Base):
     agency_name: Mapped[str] = mapped_column(String(200), default="")
     custom_instructions: Mapped[str] = mapped_column(Text, default="")
     default_language: Mapped[str | None] = mapped_column(String(8))
-
-

@@ -44,7 +44,10 @@ async def sign_up(session: AsyncSession, data: AccountCreate) -> CreatedAccount:
     session.add(account)
     await session.flush()
     user = User(
-        account_id=account.id, email=email, name=data.name, password_hash=hash_password(data.password)
+        account_id=account.id,
+        email=email,
+        name=data.name,
+        password_hash=hash_password(data.password),
     )
     session.add(user)
     session.add(Persona(account_id=account.id, agent_name=data.name))
@@ -56,9 +59,7 @@ async def sign_up(session: AsyncSession, data: AccountCreate) -> CreatedAccount:
 async def create_api_key(session: AsyncSession, account_id: uuid.UUID, *, name: str) -> str:
     """Returns the plaintext key; only its hash is kept."""
     key = new_token(API_KEY_PREFIX, 32)
-    session.add(
-        ApiKey(account_id=account_id, name=name, prefix=key[:10], key_hash=sha256_hex(key))
-    )
+    session.add(ApiKey(account_id=account_id, name=name, prefix=key[:10], key_hash=sha256_hex(key)))
     await session.flush()
     return key
 
@@ -88,7 +89,9 @@ async def get_persona(session: AsyncSession, account_id: uuid.UUID) -> Persona:
     return persona
 
 
-async def update_persona(session: AsyncSession, account_id: uuid.UUID, data: PersonaData) -> Persona:
+async def update_persona(
+    session: AsyncSession, account_id: uuid.UUID, data: PersonaData
+) -> Persona:
     persona = await get_persona(session, account_id)
     for name, value in data.model_dump().items():
         setattr(persona, name, value)

@@ -5,16 +5,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.errors import InvalidApiKey
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.db.session import Database
 
-if TYPE_CHECKING:
-    from whatsapp_assistant.app import AppState
+
+@dataclass
+class AppState:
+    """What the lifespan built, held on app.state for the routes."""
+
+    settings: Settings
+    db: Database
+    runtime: Runtime
 
 
 def get_state(request: Request) -> AppState:
@@ -22,7 +31,7 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-StateDep = Annotated["AppState", Depends(get_state)]
+StateDep = Annotated[AppState, Depends(get_state)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

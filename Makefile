@@ -1,0 +1,28 @@
+# Short names for everyday work; `make run` and `make test` are the two set-up commands.
+.PHONY: run test worker lint typecheck migrate bench chat
+
+run:
+	./scripts/run
+
+test:
+	./scripts/test
+
+worker:
+	.venv/bin/whatsapp-assistant worker
+
+chat:
+	.venv/bin/whatsapp-assistant chat
+
+lint:
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+
+typecheck:
+	.venv/bin/mypy
+	.venv/bin/lint-imports
+
+migrate:
+	.venv/bin/whatsapp-assistant migrate
+
+bench:
+	.venv/bin/python bench/webhook_to_send.py

@@ -1,0 +1,226 @@
+"""The whatsapp-assistant command: serve, worker, migrate, accounts, properties, demo, chat."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+
+from whatsapp_assistant.accounts import service as accounts
+from whatsapp_assistant.accounts.schemas import AccountCreate, CreatedAccount
+from whatsapp_assistant.app import build_database, create_app, running_services
+from whatsapp_assistant.cli import chat as chat_session
+from whatsapp_assistant.cli import demo as demo_data
+from whatsapp_assistant.config import Settings, load_settings
+from whatsapp_assistant.db import migrate as migrations
+from whatsapp_assistant.errors import DomainError
+from whatsapp_assistant.infra.queue import ensure_schema, make_job_app
+from whatsapp_assistant.properties.importer import ImportReport, import_csv
+
+app = typer.Typer(
+    help="An AI assistant on a real-estate agent's WhatsApp number.", no_args_is_help=True
+)
+accounts_app = typer.Typer(help="Agent accounts.", no_args_is_help=True)
+properties_app = typer.Typer(help="Listings.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(properties_app, name="properties")
+console = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run one command's coroutine; expected failures print a clear line and exit 2."""
+    try:
+        return asyncio.run(coro)
+    except (DomainError, ValidationError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {_describe(exc)}")
+        raise typer.Exit(2) from None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return str(getattr(exc, "message", exc))
+
+
+def _settings() -> Settings:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return load_settings()
+
+
+def _upgrade(settings: Settings) -> None:
+    migrations.upgrade(settings.database_url)
+    if not settings.is_sqlite:
+        _run(_apply_job_schema(settings))
+
+
+async def _apply_job_schema(settings: Settings) -> None:
+    job_app = make_job_app(settings.database_url)
+    async with job_app.open_async():
+        await ensure_schema(job_app)
+
+
+@app.command()
+def migrate(
+    check: Annotated[bool, typer.Option(help="Only check that models match migrations.")] = False,
+) -> None:
+    """Create or upgrade the database schema (and the job tables on PostgreSQL)."""
+    settings = _settings()
+    if check:
+        migrations.check(settings.database_url)
+        return
+    _upgrade(settings)
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the API, the webhooks and (in the embedded default) the job worker."""
+    settings = _settings()
+    _upgrade(settings)
+    where = settings.sqlite_path() or "PostgreSQL"
+    console.print(f"AI provider: {settings.llm.effective_provider} · database: {where}")
+    console.print(f"API docs: http://{host}:{port}/docs")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker() -> None:
+    """Run a job worker on its own (PostgreSQL deployments; several may run at once)."""
+    settings = _settings()
+    if settings.is_sqlite:
+        console.print(
+            "[red]error:[/red] a separate worker needs PostgreSQL (set DATABASE_URL); "
+            "with SQLite, `serve` runs the jobs itself."
+        )
+        raise typer.Exit(2)
+    _run(_worker(settings))
+
+
+async def _worker(settings: Settings) -> None:
+    async with running_services(settings, run_worker_here=True):
+        console.print("worker running; Ctrl-C to stop")
+        await asyncio.Event().wait()
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="Agent or agency name.")],
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    password: Annotated[str, typer.Option(help="Sign-in password (8+ characters).")],
+    owner_phone: Annotated[
+        str | None, typer.Option(help="The agent's own WhatsApp number, for alerts.")
+    ] = None,
+) -> None:
+    """Create an account; prints one JSON object with the API key (shown only this once)."""
+    settings = _settings()
+    _upgrade(settings)
+    created = _run(_create_account(settings, name, email, password, owner_phone))
+    typer.echo(json.dumps(_account_json(created)))
+
+
+def _account_json(created: CreatedAccount) -> dict[str, str]:
+    return {
+        "account_id": str(created.account_id),
+        "user_id": str(created.user_id),
+        "email": created.email,
+        "api_key": created.api_key,
+    }
+
+
+async def _create_account(
+    settings: Settings, name: str, email: str, password: str, phone: str | None
+) -> CreatedAccount:
+    data = AccountCreate(name=name, email=email, password=password, owner_phone=phone)
+    db = build_database(settings)
+    try:
+        async with db.session_scope() as session:
+            return await accounts.sign_up(session, data)
+    finally:
+        await db.dispose()
+
+
+@properties_app.command("import")
+def properties_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file.")],
+    account: Annotated[uuid.UUID, typer.Option(help="Account id.")],
+) -> None:
+    """Import listings from CSV: valid rows are saved, each invalid row is reported."""
+    settings = _settings()
+    _upgrade(settings)
+    report = _run(_import(settings, account, file.read_text(encoding="utf-8-sig")))
+    _print_report(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+async def _import(settings: Settings, account_id: uuid.UUID, text: str) -> ImportReport:
+    db = build_database(settings)
+    try:
+        async with db.session_scope() as session:
+            if await accounts.get_account(session, account_id) is None:
+                raise ValueError(f"no account {account_id}")
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("importing", total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            async with db.session_scope() as session:
+                return await import_csv(session, account_id, text, on_progress=on_progress)
+    finally:
+        await db.dispose()
+
+
+def _print_report(report: ImportReport) -> None:
+    console.print(f"created {report.created}, updated {report.updated}, failed {report.failed}")
+    for error in report.errors:
+        where = f" ({error.field})" if error.field else ""
+        console.print(f"  line {error.row}{where}: {error.message}")
+
+
+@app.command()
+def demo() -> None:
+    """Create (or refresh) the demo account with sample listings and print how to use it."""
+    settings = _settings()
+    if settings.environment == "production":
+        console.print("[red]error:[/red] the demo account is not created in production")
+        raise typer.Exit(2)
+    _upgrade(settings)
+    info = _run(demo_data.ensure_demo(settings))
+    typer.echo(demo_data.instructions(info, settings))
+
+
+@app.command()
+def chat(
+    account: Annotated[
+        uuid.UUID | None, typer.Option(help="Account id (default: the demo account).")
+    ] = None,
+    customer: Annotated[str, typer.Option(help="The customer's name.")] = "Terminal customer",
+    phone: Annotated[str, typer.Option(help="The customer's number (digits).")] = "351900000001",
+) -> None:
+    """Be a customer: type messages, the assistant answers through the real pipeline."""
+    settings = _settings()
+    logging.getLogger().setLevel(logging.WARNING)
+    _upgrade(settings)
+    _run(chat_session.run_terminal_chat(settings, account, customer=customer, phone=phone))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,80 @@
+"""Delivery state of outbound messages: statuses applied monotonically, echoes reconciled."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels.types import InboundMessage, StatusUpdate
+from whatsapp_assistant.conversations.models import Message
+from whatsapp_assistant.conversations.threads import find_conversation
+from whatsapp_assistant.kit.clock import utcnow
+
+logger = logging.getLogger(__name__)
+
+_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+_FAILED = {"failed", "noAccount", "notInGroup", "yellowCard"}
+
+
+def advance(current: str, reported: str) -> str:
+    """Statuses arrive in any order (green-api.md 5.5): never go back from read to delivered.
+
+    A failure only counts before delivery; a positive status after a 'failed' wins, since the
+    provider saw the message through.
+    """
+    if reported in _FAILED:
+        return "failed" if _RANK.get(current, -1) < _RANK["delivered"] else current
+    if reported not in _RANK:
+        return current
+    return reported if _RANK[reported] > _RANK.get(current, -1) else current
+
+
+async def apply_status(session: AsyncSession, channel: Channel, event: StatusUpdate) -> None:
+    conversation = await find_conversation(session, channel, event.chat_id)
+    if conversation is None:
+        return  # statuses of phone sends to chats we never saw must not error
+    stmt = select(Message).where(
+        Message.conversation_id == conversation.id,
+        Message.provider_message_id == event.provider_message_id,
+        Message.direction == "out",
+    )
+    message = (await session.execute(stmt)).scalar_one_or_none()
+    if message is None:
+        return
+    new_status = advance(message.status, event.status)
+    if new_status == "failed" and message.status != "failed":
+        message.error = event.description or event.status
+    message.status = new_status
+
+
+async def reconcile_echo(session: AsyncSession, channel: Channel, event: InboundMessage) -> None:
+    """Our own send echoed back (green-api.md 5.4): link it to the outbox row, never a takeover.
+
+    The echo may beat the sendMessage answer, or a timed-out send may have got through: then the
+    row is still 'sending' (or 'queued' again for a retry) without an id, and the echo's id and
+    text identify it, so the retry finds nothing to send (invariant 5).
+    """
+    conversation = await find_conversation(session, channel, event.chat_id)
+    if conversation is None:
+        return
+    base = select(Message).where(
+        Message.conversation_id == conversation.id, Message.direction == "out"
+    )
+    by_id = base.where(Message.provider_message_id == event.provider_message_id)
+    if (await session.execute(by_id)).scalar_one_or_none() is not None:
+        return
+    pending = base.where(
+        Message.provider_message_id.is_(None),
+        Message.status.in_(["sending", "queued"]),
+        Message.text == event.text,
+    ).order_by(Message.created_at)
+    message = (await session.execute(pending)).scalars().first()
+    if message is None:
+        logger.info("echo %s matches no outbound message", event.provider_message_id)
+        return
+    message.provider_message_id = event.provider_message_id
+    message.status = "sent"
+    message.sent_at = utcnow()

@@ -1,0 +1,217 @@
+"""ingest: a parsed webhook becomes rows, committed before the webhook answers (invariant 1)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.channels.models import Channel, WebhookEvent
+from whatsapp_assistant.channels.types import (
+    CallNotice,
+    ChannelEvent,
+    ChannelStateChange,
+    Ignored,
+    InboundMessage,
+    MessageDelete,
+    MessageEdit,
+    ParsedWebhook,
+    StatusUpdate,
+)
+from whatsapp_assistant.conversations import control, delivery
+from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.threads import find_conversation, open_conversation
+from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.kit.text import printable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    duplicate: bool = False
+    stored: int = 0
+    to_answer: set[Any] = field(default_factory=set)  # conversation ids wanting a reply
+    outcome: str = "processed"
+
+
+async def record_webhook(
+    session: AsyncSession,
+    *,
+    provider: str,
+    channel: Channel | None,
+    parsed: ParsedWebhook | None,
+    payload: Any,
+    outcome: str = "received",
+    detail: str = "",
+) -> bool:
+    """Keep the raw body for audit and replay; False when this notification was seen before."""
+    event = WebhookEvent(
+        provider=provider,
+        channel_id=channel.id if channel else None,
+        account_id=channel.account_id if channel else None,
+        event_type=parsed.event_type if parsed else "",
+        dedup_key=parsed.dedup_key if parsed else None,
+        outcome=outcome,
+        detail=detail[:2000],
+        payload=payload if isinstance(payload, dict) else {"raw": payload},
+    )
+    try:
+        async with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def ingest_webhook(
+    session: AsyncSession, channel: Channel, parsed: ParsedWebhook, payload: Any
+) -> IngestResult:
+    if not await record_webhook(
+        session,
+        provider=channel.type,
+        channel=channel,
+        parsed=parsed,
+        payload=payload,
+        outcome="processed",
+    ):
+        return IngestResult(duplicate=True, outcome="duplicate")
+    result = IngestResult()
+    for event in parsed.events:
+        await _apply(session, channel, event, result)
+    return result
+
+
+async def _apply(
+    session: AsyncSession, channel: Channel, event: ChannelEvent, result: IngestResult
+) -> None:
+    match event:
+        case InboundMessage():
+            await ingest_message(session, channel, event, result)
+        case MessageEdit():
+            await _apply_edit(session, channel, event)
+        case MessageDelete():
+            await _apply_delete(session, channel, event)
+        case StatusUpdate():
+            await delivery.apply_status(session, channel, event)
+        case ChannelStateChange():
+            channel.state = event.state
+            if event.state != "authorized":
+                logger.warning(
+                    "channel %s is %s: the agent must re-link it", channel.id, event.state
+                )
+        case CallNotice():
+            await _log_call(session, channel, event, result)
+        case Ignored():
+            result.outcome = f"ignored: {event.reason}"
+
+
+async def ingest_message(
+    session: AsyncSession, channel: Channel, event: InboundMessage, result: IngestResult
+) -> Message | None:
+    """Store one message once; a redelivery (same chat and provider id) changes nothing."""
+    if event.origin == "api_echo":
+        await delivery.reconcile_echo(session, channel, event)
+        return None
+    name = event.sender_name if event.origin == "customer" and not event.is_group else ""
+    conversation = await open_conversation(
+        session, channel, event.chat_id, name=name or event.chat_name
+    )
+    message = _message_row(channel, conversation, event)
+    try:
+        async with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    result.stored += 1
+    conversation.last_message_at = utcnow()
+    if event.origin == "phone" and event.kind not in {"reaction", "sticker"}:
+        # The agent answered from the phone: a person is in this chat now (green-api.md 5.3).
+        await control.take_over(session, conversation, actor="phone")
+    elif event.answerable and conversation.mode == "ai":
+        conversation.last_inbound_at = message.created_at
+        result.to_answer.add(conversation.id)
+    return message
+
+
+def _message_row(channel: Channel, conversation: Conversation, event: InboundMessage) -> Message:
+    from_customer = event.origin == "customer"
+    data = dict(event.data)
+    if event.undecryptable:
+        data["undecryptable"] = True
+    return Message(
+        account_id=channel.account_id,
+        conversation_id=conversation.id,
+        channel_id=channel.id,
+        direction="in" if from_customer else "out",
+        author="customer" if from_customer else "human",
+        kind="undecryptable" if event.undecryptable else event.kind,
+        text=printable(event.text),
+        media_url=event.media_url,
+        media_mime=event.media_mime,
+        data=data | {"provider_timestamp": event.timestamp.isoformat()},
+        provider_message_id=event.provider_message_id,
+        reply_to_provider_id=event.reply_to,
+        sender_id=event.sender_id,
+        status="received" if from_customer else "sent",
+        created_at=utcnow(),
+    )
+
+
+async def _find_message(
+    session: AsyncSession, channel: Channel, chat_id: str, provider_message_id: str
+) -> Message | None:
+    conversation = await find_conversation(session, channel, chat_id)
+    if conversation is None:
+        return None
+    stmt = select(Message).where(
+        Message.conversation_id == conversation.id,
+        Message.provider_message_id == provider_message_id,
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _apply_edit(session: AsyncSession, channel: Channel, event: MessageEdit) -> None:
+    target = await _find_message(session, channel, event.chat_id, event.target_id)
+    if target is None:
+        logger.info("edit of an unknown message %s", event.target_id)
+        return
+    history = list(target.data.get("edits", []))
+    history.append({"text": target.text, "replaced_at": event.timestamp.isoformat()})
+    target.data = target.data | {"edits": history}  # keep the history, show the new text
+    target.text = printable(event.new_text)
+    target.edited_at = event.timestamp
+
+
+async def _apply_delete(session: AsyncSession, channel: Channel, event: MessageDelete) -> None:
+    target = await _find_message(session, channel, event.chat_id, event.target_id)
+    if target is not None:
+        target.deleted_at = event.timestamp  # hidden from the AI's context from now on
+
+
+async def _log_call(
+    session: AsyncSession, channel: Channel, event: CallNotice, result: IngestResult
+) -> None:
+    conversation = await open_conversation(session, channel, event.chat_id)
+    row = Message(
+        account_id=channel.account_id,
+        conversation_id=conversation.id,
+        channel_id=channel.id,
+        direction="in",
+        author="system",
+        kind="call",
+        text=f"Voice call from the customer ({event.status})",
+        provider_message_id=f"{event.provider_message_id}:{event.status}",
+        status="received",
+        created_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return
+    result.stored += 1

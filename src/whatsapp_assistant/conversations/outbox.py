@@ -1,0 +1,126 @@
+"""The outbox: outbound messages are rows first (queued), then sent once by a job (invariant 5)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.channels.errors import SendError
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels.registry import adapter_for
+from whatsapp_assistant.channels.types import OutboundMessage
+from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.runtime import SEND_JOB, Runtime
+from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.kit.text import split_text
+
+logger = logging.getLogger(__name__)
+
+SEND_RETRY_DELAYS = (5.0, 30.0, 120.0)  # after the adapter's own quick retries
+
+
+def queue_text(
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    *,
+    author: str,
+    max_length: int,
+    data: dict[str, Any] | None = None,
+) -> list[Message]:
+    """Outbound rows for `text`, split where the provider's limit requires (green-api.md 9)."""
+    rows = [
+        Message(
+            account_id=conversation.account_id,
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            direction="out",
+            author=author,
+            kind="text",
+            text=part,
+            data=dict(data or {}),
+            status="queued",
+            created_at=utcnow(),
+        )
+        for part in split_text(text, max_length)
+    ]
+    session.add_all(rows)
+    conversation.last_message_at = utcnow()
+    return rows
+
+
+def send_on_commit(runtime: Runtime, session: AsyncSession, messages: list[Message]) -> None:
+    for message in messages:
+        runtime.queue.defer_on_commit(session, SEND_JOB, message_id=str(message.id))
+
+
+async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Channel, str] | None:
+    """queued -> sending in one statement, so two workers never send the same row."""
+    async with runtime.db.session_scope() as session:
+        claimed = await session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == "queued")
+            .values(status="sending")
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            return None
+        message = await session.get(Message, message_id)
+        assert message is not None
+        conversation = await session.get(Conversation, message.conversation_id)
+        channel = await session.get(Channel, message.channel_id)
+        assert conversation is not None and channel is not None
+        contact = await session.get(Contact, conversation.contact_id)
+        assert contact is not None
+        return message, channel, contact.chat_id
+
+
+async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:
+    """Send one queued message; returns its final state for this attempt."""
+    claimed = await _claim(runtime, message_id)
+    if claimed is None:
+        return "skipped"
+    message, channel, chat_id = claimed
+    adapter = adapter_for(runtime.channels, channel.type)
+    try:
+        receipt = await adapter.send_text(
+            channel, OutboundMessage(chat_id=chat_id, text=message.text)
+        )
+    except SendError as exc:
+        return await _record_failure(runtime, message, exc)
+    async with runtime.db.session_scope() as session:
+        await session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == "sending")
+            .values(
+                status="sent", provider_message_id=receipt.provider_message_id, sent_at=utcnow()
+            )
+        )
+    return "sent"
+
+
+async def _record_failure(runtime: Runtime, message: Message, exc: SendError) -> str:
+    attempts = int(message.data.get("send_attempts", 0)) + 1
+    retry = exc.retryable and attempts <= len(SEND_RETRY_DELAYS)
+    logger.warning("send of %s failed (%s), retry=%s", message.id, exc.status_code, retry)
+    async with runtime.db.session_scope() as session:
+        await session.execute(
+            update(Message)
+            .where(Message.id == message.id, Message.status == "sending")
+            .values(
+                status="queued" if retry else "failed",
+                error=exc.message,
+                data=message.data | {"send_attempts": attempts},
+            )
+        )
+        if retry:
+            runtime.queue.defer_on_commit(
+                session,
+                SEND_JOB,
+                message_id=str(message.id),
+                delay_seconds=SEND_RETRY_DELAYS[attempts - 1],
+            )
+    return "retrying" if retry else "failed"

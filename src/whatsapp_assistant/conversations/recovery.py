@@ -1,0 +1,60 @@
+"""Recovery: re-derive lost jobs from the rows (invariant 2), at start-up and every minute."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.reply import defer_reply
+from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.kit.clock import utcnow
+
+logger = logging.getLogger(__name__)
+
+STALE_QUEUED = timedelta(seconds=30)
+
+
+async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]:
+    """Defer a reply for every unanswered conversation and a send for every stuck queued message.
+
+    At start-up every queued row is stuck (the jobs died with the old process); later only rows
+    older than STALE_QUEUED are, so a send that is about to run is not deferred twice for nothing.
+    """
+    async with runtime.db.session_scope() as session:
+        unanswered = (
+            (
+                await session.execute(
+                    select(Conversation.id).where(
+                        Conversation.mode == "ai",
+                        Conversation.is_group.is_(False),
+                        Conversation.last_inbound_at.is_not(None),
+                        or_(
+                            Conversation.answered_through.is_(None),
+                            Conversation.answered_through < Conversation.last_inbound_at,
+                        ),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        cutoff = utcnow() if startup else utcnow() - STALE_QUEUED
+        queued = (
+            (
+                await session.execute(
+                    select(Message).where(Message.status == "queued", Message.created_at <= cutoff)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for conversation_id in unanswered:
+            defer_reply(runtime, session, conversation_id)
+        outbox.send_on_commit(runtime, session, list(queued))
+    if unanswered or queued:
+        logger.info("recovery: %d replies, %d sends re-deferred", len(unanswered), len(queued))
+    return len(unanswered), len(queued)

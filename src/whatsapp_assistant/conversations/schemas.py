@@ -1,0 +1,66 @@
+"""Conversation and message shapes for the API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ContactRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    chat_id: str
+    phone: str | None
+    name: str
+
+
+class ConversationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    contact: ContactRead
+    is_group: bool
+    mode: str
+    version: int
+    last_message_at: datetime | None
+    created_at: datetime
+
+
+class MessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    direction: str
+    author: str
+    kind: str
+    text: str
+    media_url: str | None
+    data: dict[str, Any]
+    provider_message_id: str | None
+    reply_to_provider_id: str | None
+    status: str
+    error: str | None
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+
+
+class ConversationFilters(BaseModel):
+    mode: Literal["ai", "human"] | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class SimulatedMessage(BaseModel):
+    """A customer message typed into the simulator (no WhatsApp number needed)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)
+    customer: str = Field(default="Simulated customer", min_length=1, max_length=100)
+    phone: str = Field(default="351900000001", pattern=r"^\d{6,15}$")

@@ -1,0 +1,82 @@
+"""The job queue: procrastinate on PostgreSQL, its in-memory connector in the embedded default.
+
+Jobs are wake-up calls (invariant 2): what they do is re-derived from rows, so a job lost with a
+process (always possible in memory) is re-created by the start-up and periodic recovery.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+from procrastinate import testing
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.db.session import on_commit
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "default"
+
+
+def make_job_app(database_url: str) -> procrastinate.App:
+    if database_url.startswith("postgresql"):
+        conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
+        connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(conninfo=conninfo)
+    else:
+        connector = testing.InMemoryConnector()
+    return procrastinate.App(connector=connector)
+
+
+async def ensure_schema(app: procrastinate.App) -> None:
+    """Apply procrastinate's own tables once (PostgreSQL only; they live beside ours)."""
+    connector = app.connector
+    if isinstance(connector, testing.InMemoryConnector):
+        return
+    row = await connector.execute_query_one_async(
+        "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+    )
+    if not row["present"]:
+        await app.schema_manager.apply_schema_async()
+
+
+@dataclass
+class JobQueue:
+    """Defers jobs by name; domain code never imports procrastinate."""
+
+    app: procrastinate.App
+
+    @property
+    def in_memory(self) -> bool:
+        return isinstance(self.app.connector, testing.InMemoryConnector)
+
+    async def defer(
+        self,
+        task_name: str,
+        *,
+        lock: str | None = None,
+        queueing_lock: str | None = None,
+        delay_seconds: float = 0,
+        **kwargs: Any,
+    ) -> None:
+        options: dict[str, Any] = {"queue": QUEUE}
+        if lock is not None:
+            options["lock"] = lock
+        if queueing_lock is not None:
+            options["queueing_lock"] = queueing_lock
+        if delay_seconds > 0:
+            options["schedule_in"] = {"seconds": delay_seconds}
+        deferrer = self.app.configure_task(name=task_name, **options)
+        try:
+            await deferrer.defer_async(**kwargs)
+        except procrastinate.exceptions.AlreadyEnqueued:
+            # One pending job per queueing lock is enough: it reads every row when it runs.
+            logger.debug("job %s already queued for %s", task_name, queueing_lock)
+
+    def defer_on_commit(self, session: AsyncSession, task_name: str, **options: Any) -> None:
+        async def _defer() -> None:
+            await self.defer(task_name, **options)
+
+        on_commit(session, _defer)

@@ -1,0 +1,32 @@
+"""One short function per job name: ids in, one service call, no decisions."""
+
+from __future__ import annotations
+
+import uuid
+
+import procrastinate
+from procrastinate.job_context import JobContext
+
+from whatsapp_assistant.conversations import outbox, recovery, reply
+from whatsapp_assistant.conversations.runtime import RECOVER_JOB, REPLY_JOB, SEND_JOB, Runtime
+
+
+def _runtime(context: JobContext) -> Runtime:
+    runtime = context.additional_context["runtime"]
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+def register_tasks(app: procrastinate.App) -> None:
+    @app.task(name=REPLY_JOB, pass_context=True)
+    async def reply_job(context: JobContext, conversation_id: str) -> None:
+        await reply.answer_pending(_runtime(context), uuid.UUID(conversation_id))
+
+    @app.task(name=SEND_JOB, pass_context=True)
+    async def send_job(context: JobContext, message_id: str) -> None:
+        await outbox.send_message(_runtime(context), uuid.UUID(message_id))
+
+    @app.periodic(cron="* * * * *", periodic_id="recover")
+    @app.task(name=RECOVER_JOB, pass_context=True, queueing_lock="recover")
+    async def recover_job(context: JobContext, timestamp: int) -> None:
+        await recovery.recover(_runtime(context))

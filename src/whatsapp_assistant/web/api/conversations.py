@@ -1,0 +1,54 @@
+"""Conversation routes: the list, a thread's messages, and the simulator's customer side."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from whatsapp_assistant.conversations import inbox
+from whatsapp_assistant.conversations.schemas import (
+    ConversationFilters,
+    ConversationRead,
+    MessageRead,
+    SimulatedMessage,
+)
+from whatsapp_assistant.conversations.simulator import receive_simulated
+from whatsapp_assistant.web.deps import CallerDep, SessionDep, StateDep
+
+router = APIRouter(tags=["conversations"])
+
+
+@router.get("/conversations")
+async def list_conversations(
+    filters: Annotated[ConversationFilters, Query()], session: SessionDep, caller: CallerDep
+) -> list[ConversationRead]:
+    return await inbox.list_conversations(session, caller.account_id, filters)
+
+
+@router.get("/conversations/{conversation_id}")
+async def get_conversation(
+    conversation_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> ConversationRead:
+    return await inbox.read_conversation(session, caller.account_id, conversation_id)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[MessageRead]:
+    rows = await inbox.list_messages(session, caller.account_id, conversation_id, limit=limit)
+    return [MessageRead.model_validate(row) for row in rows]
+
+
+@router.post("/simulator/messages", status_code=status.HTTP_202_ACCEPTED)
+async def simulate_customer_message(
+    body: SimulatedMessage, session: SessionDep, caller: CallerDep, state: StateDep
+) -> MessageRead:
+    """Play a customer writing to this account; the reply appears in the conversation's messages."""
+    message = await receive_simulated(state.runtime, session, caller.account_id, body)
+    return MessageRead.model_validate(message)

@@ -1,0 +1,22 @@
+"""Persona routes: how the assistant presents itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from whatsapp_assistant.accounts import service as accounts
+from whatsapp_assistant.accounts.schemas import PersonaData
+from whatsapp_assistant.web.deps import CallerDep, SessionDep
+
+router = APIRouter(prefix="/persona", tags=["persona"])
+
+
+@router.get("")
+async def get_persona(session: SessionDep, caller: CallerDep) -> PersonaData:
+    return PersonaData.model_validate(await accounts.get_persona(session, caller.account_id))
+
+
+@router.put("")
+async def put_persona(body: PersonaData, session: SessionDep, caller: CallerDep) -> PersonaData:
+    persona = await accounts.update_persona(session, caller.account_id, body)
+    return PersonaData.model_validate(persona)

@@ -1,0 +1,117 @@
+"""Provider webhooks: authenticate, store, commit, answer 200 fast; the reply comes from a job.
+
+A webhook never answers 5xx because of its payload (invariant 7): Green API re-sends a refused
+notification every 60 s and holds back every later one of that number (green-api.md 4.3).
+Only an outage of our own database answers 503, so that nothing is lost (invariant 1).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from whatsapp_assistant.channels import service as channels
+from whatsapp_assistant.channels.errors import PayloadError
+from whatsapp_assistant.channels.registry import adapter_for
+from whatsapp_assistant.channels.types import ParsedWebhook
+from whatsapp_assistant.conversations.ingest import ingest_webhook, record_webhook
+from whatsapp_assistant.conversations.reply import defer_reply
+from whatsapp_assistant.web.deps import StateDep
+from whatsapp_assistant.web.errors import error_body
+
+logger = logging.getLogger(__name__)
+
+webhook_router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status)
+
+
+async def _read_json(request: Request, limit: int) -> tuple[bytes, Any]:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadError(f"body larger than {limit} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadError(f"body larger than {limit} bytes")
+    try:
+        return body, json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError("body is nested too deeply") from None
+
+
+@webhook_router.post("/green-api", summary="Green API notifications (webhook endpoint mode)")
+async def green_api_webhook(request: Request, state: StateDep) -> JSONResponse:
+    return await _receive("green_api", request, state)
+
+
+async def _receive(provider: str, request: Request, state: StateDep) -> JSONResponse:
+    adapter = adapter_for(state.runtime.channels, provider)
+    try:
+        body, payload = await _read_json(request, state.settings.max_webhook_bytes)
+        parsed = adapter.parse_webhook(payload)
+    except PayloadError as exc:
+        status = 413 if "larger than" in exc.message else 400
+        return _error(status, exc.code, exc.message)
+    try:
+        return await _store(provider, request, state, body, payload, parsed)
+    except OperationalError:
+        # The database is down or locked: not the payload's fault, and nothing may be lost.
+        logger.exception("database unavailable while storing a %s webhook", provider)
+        return _error(503, "unavailable", "storage unavailable, retry later")
+    except Exception:
+        return await _keep_unprocessable(provider, state, payload, parsed)
+
+
+async def _store(
+    provider: str,
+    request: Request,
+    state: StateDep,
+    body: bytes,
+    payload: Any,
+    parsed: ParsedWebhook,
+) -> JSONResponse:
+    adapter = adapter_for(state.runtime.channels, provider)
+    async with state.db.session_scope() as session:
+        channel = await channels.find_by_external_id(session, provider, parsed.external_id)
+        # Unknown instance and wrong token answer alike: nothing tells a caller which ids exist.
+        if channel is None or not adapter.authenticate(channel, request.headers, body):
+            return _error(401, "invalid_webhook_token", "unknown channel or wrong token")
+        result = await ingest_webhook(session, channel, parsed, payload)
+        for conversation_id in result.to_answer:
+            defer_reply(state.runtime, session, conversation_id)
+    return JSONResponse({"status": result.outcome, "stored": result.stored})
+
+
+async def _keep_unprocessable(
+    provider: str, state: StateDep, payload: Any, parsed: ParsedWebhook
+) -> JSONResponse:
+    """A payload that broke our processing: keep it for replay, log, and still answer 200."""
+    logger.exception("could not process a %s webhook (%s)", provider, parsed.event_type)
+    detail = traceback.format_exc(limit=3)
+    try:
+        async with state.db.session_scope() as session:
+            await record_webhook(
+                session,
+                provider=provider,
+                channel=None,
+                parsed=None,
+                payload=payload,
+                outcome="error",
+                detail=detail,
+            )
+    except Exception:
+        logger.exception("could not even record the failed webhook")
+        return _error(503, "unavailable", "storage unavailable, retry later")
+    return JSONResponse({"status": "error_logged"})
