@@ -62,6 +62,9 @@ def _settings() -> Settings:
 
 
 def _upgrade(settings: Settings) -> None:
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     migrations.upgrade(settings.database_url)
     if not settings.is_sqlite:
         _run(_apply_job_schema(settings))
