@@ -14,7 +14,6 @@ from whatsapp_assistant.channels.types import InboundMessage, ParsedWebhook
 # (e.g. ../shared/fixtures). The copy is checked against ../shared when that checkout exists.
 REPO_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURES_DIR = Path(os.environ.get("FIXTURES_DIR", str(REPO_FIXTURES))) / "greenapi"
-SHARED_FIXTURES_DIR = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "greenapi"
 FIXTURE_NAMES = sorted(path.name for path in FIXTURES_DIR.glob("*.json"))
 
 INSTANCE = {"idInstance": 1101823456, "wid": "351210000000@c.us", "typeInstance": "whatsapp"}

@@ -12,8 +12,6 @@ from tests.channels.green_api_samples import (
     FIXTURE_NAMES,
     INSTANCE,
     JAMES,
-    REPO_FIXTURES,
-    SHARED_FIXTURES_DIR,
     load,
     message,
     only_event,
@@ -54,11 +52,6 @@ EXPECTED_EVENT = {
 class TestParseWebhookOnEverySample:
     def test_every_sample_file_has_an_expectation(self) -> None:
         assert sorted(EXPECTED_EVENT) == FIXTURE_NAMES
-
-    @pytest.mark.skipif(not SHARED_FIXTURES_DIR.is_dir(), reason="no ../shared checkout")
-    def test_repo_copy_matches_the_shared_samples(self) -> None:
-        for shared in sorted(SHARED_FIXTURES_DIR.glob("*.json")):
-            assert (REPO_FIXTURES / "greenapi" / shared.name).read_bytes() == shared.read_bytes()
 
     @pytest.mark.parametrize("name", FIXTURE_NAMES)
     def test_sample_parses_to_one_event_of_the_expected_type(self, name: str) -> None:
