@@ -58,6 +58,8 @@ def _settings() -> Settings:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request URL at INFO, and Green API's token is part of the URL path.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return load_settings()
 
 
