@@ -2,7 +2,12 @@
 
 from whatsapp_assistant.accounts.models import Account, ApiKey, Persona, User
 from whatsapp_assistant.channels.models import Channel, WebhookEvent
-from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.models import (
+    Contact,
+    Conversation,
+    ConversationEvent,
+    Message,
+)
 from whatsapp_assistant.db.base import Base
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.properties.models import Property
@@ -16,6 +21,7 @@ __all__ = [
     "Channel",
     "Contact",
     "Conversation",
+    "ConversationEvent",
     "Escalation",
     "Followup",
     "Message",

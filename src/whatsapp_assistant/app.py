@@ -39,7 +39,7 @@ async def running_services(settings: Settings, *, run_worker_here: bool) -> Asyn
     """Everything the product needs at run time; with run_worker_here, jobs run in this process."""
     db = build_database(settings)
     job_app = make_job_app(settings.database_url)
-    register_tasks(job_app)
+    register_tasks(job_app, recovery_every_seconds=settings.recovery_every_seconds)
     channels = make_registry(settings)
     llm = make_provider(settings.llm)
     runtime = Runtime(settings=settings, db=db, queue=JobQueue(job_app), llm=llm, channels=channels)

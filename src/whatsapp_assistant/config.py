@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +24,9 @@ class LLMSettings(BaseModel):
     max_retries: int = 2
     max_tool_rounds: int = 4
     history_messages: int = 20
+    # Outages past the SDK's own retries: tried again this many times, then the agent takes over.
+    outage_retries: int = 2
+    outage_backoff_seconds: float = 2.0
 
     @property
     def effective_provider(self) -> str:
@@ -53,6 +55,13 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     reply_debounce_seconds: float = Field(default=3.0, ge=0, le=120)
     run_worker_in_process: bool = True
+    # Recovery re-derives lost work from the rows this often (and at every start-up).
+    recovery_every_seconds: int = Field(default=60, ge=1, le=3600)
+    # A worker silent for this long is dead: its jobs are retried by another one.
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
+    stalled_after_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # A send left 'sending' this long without an echo from the provider is tried again.
+    sending_stale_after_seconds: float = Field(default=120.0, gt=0, le=86400)
     max_webhook_bytes: int = 256 * 1024
 
     llm_provider: Literal["anthropic", "openai", "offline"] | None = None
@@ -64,13 +73,15 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = 60.0
     llm_max_retries: int = 2
+    llm_outage_retries: int = Field(default=2, ge=0, le=10)
+    llm_outage_backoff_seconds: float = Field(default=2.0, ge=0, le=300)
 
     green_api_url: str = "https://api.green-api.com"
     green_api_timeout_seconds: float = 15.0
     green_api_max_attempts: int = 4
     green_api_backoff_seconds: float = 0.5
 
-    @cached_property
+    @property
     def llm(self) -> LLMSettings:
         return LLMSettings(
             provider=self.llm_provider,
@@ -82,9 +93,11 @@ class Settings(BaseSettings):
             openai_model=self.openai_model,
             timeout_seconds=self.llm_timeout_seconds,
             max_retries=self.llm_max_retries,
+            outage_retries=self.llm_outage_retries,
+            outage_backoff_seconds=self.llm_outage_backoff_seconds,
         )
 
-    @cached_property
+    @property
     def green_api(self) -> GreenAPISettings:
         return GreenAPISettings(
             default_api_url=self.green_api_url,

@@ -162,30 +162,6 @@ class TestConversationReplies:
         assert expected in draft.text
         assert not any(ch.isdigit() for ch in draft.text)  # no invented slot
 
-    @pytest.mark.parametrize(
-        ("message", "reason", "expected"),
-        [
-            ("Would they take 350k for the Graça flat?", "negotiation", "passing this to Rita"),
-            ("Quero falar com uma pessoa", "human_request", "passar a sua mensagem a Rita"),
-            ("¿Me pueden ayudar con la hipoteca?", "financing", "Paso su mensaje a Rita"),
-            ("Can your lawyer check the contract?", "legal", "passing this to Rita"),
-        ],
-    )
-    async def test_what_the_agent_must_decide_is_handed_over(
-        self,
-        offline: OfflineProvider,
-        listings: Listings,
-        message: str,
-        reason: str,
-        expected: str,
-    ) -> None:
-        draft = await offline.draft_reply(ask(message), listings.tools)
-
-        assert draft.handoff is not None
-        assert draft.handoff.reason == reason
-        assert draft.handoff.detail == message
-        assert expected in draft.text
-
     async def test_thanks_gets_a_short_answer(
         self, offline: OfflineProvider, listings: Listings
     ) -> None:

@@ -18,7 +18,9 @@ from tests.fakes.green_api import FakeGreenAPI
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.web.deps import AppState
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "greenapi"
 WEBHOOK_TOKEN = "hook-secret-0123456789abcdef"
@@ -40,6 +42,7 @@ class Service:
     db: Database
     account: ApiAccount
     green_api: FakeGreenAPI
+    runtime: Runtime
 
     async def post_webhook(
         self, payload: object, *, token: str = WEBHOOK_TOKEN, raw: bytes | None = None
@@ -105,4 +108,7 @@ async def start_service(
                 },
             )
             assert response.status_code == 201, response.text
-            yield Service(client=client, db=db, account=account, green_api=green_api)
+            state: AppState = app.state.app_state
+            yield Service(
+                client=client, db=db, account=account, green_api=green_api, runtime=state.runtime
+            )

@@ -32,6 +32,7 @@ async def claude_service(
             "anthropic_api_key": "test-key",
             "anthropic_base_url": fake_anthropic.base_url,
             "llm_max_retries": 0,
+            "llm_outage_backoff_seconds": 0.01,
         }
     )
     async for running in start_service(claude, db, api_account, fake_green_api):
@@ -64,13 +65,22 @@ class TestHandoffToHuman:
         await settle()
         assert len(claude_service.green_api.sent_messages) == 1  # silent while escalated
 
-    async def test_model_outage_leaves_the_message_unanswered_not_lost(
+    async def test_model_outage_past_the_retries_escalates_with_one_holding_message(
         self, claude_service: Service, fake_anthropic: FakeAnthropic
     ) -> None:
-        fake_anthropic.queue_error(529, count=5)
+        fake_anthropic.queue_error(529, count=10)
         await claude_service.post_webhook(fixture("incoming_text"))
-        await settle(1.0)
-        assert claude_service.green_api.sent_messages == []
+
+        [holding] = await claude_service.wait_for_sends(1)
+        [conversation] = await claude_service.conversations()
+        assert conversation.mode == "human"
+        assert conversation.escalated
+        async with claude_service.db.session_scope() as session:
+            [escalation] = (await session.execute(select(Escalation))).scalars()
+        assert escalation.reason == "ai_unavailable"
+        assert holding["chatId"] == "447700900123@c.us"
+        await settle()
+        assert len(claude_service.green_api.sent_messages) == 1
         [stored] = await claude_service.messages(author="customer")
         assert stored.text.startswith("Hi! I'm moving to Lisbon")
 

@@ -16,6 +16,14 @@ class Account(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     # The agent's own WhatsApp number, for notifications (escalations).
     owner_phone: Mapped[str | None] = mapped_column(String(32))
+    # A message the agent types on the phone switches that conversation to human mode.
+    takeover_on_phone_message: Mapped[bool] = mapped_column(default=True)
+    # Hand a human conversation back to the AI after this many hours without a human message.
+    auto_resume_hours: Mapped[int | None]
+    # On hand-back, answer a customer message that is still unanswered.
+    answer_pending_on_hand_back: Mapped[bool] = mapped_column(default=True)
+    # Sent when the AI is unavailable past its retries; None: the default text in the language.
+    holding_message: Mapped[str | None] = mapped_column(Text)
 
 
 class User(IdMixin, TimestampMixin, TenantMixin, Base):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from whatsapp_assistant.kit.phone import chat_id_from_phone
 
 PersonaStyle = Literal["professional", "friendly", "casual", "premium"]
 
@@ -34,3 +36,22 @@ class PersonaData(BaseModel):
     agency_name: str = Field(default="", max_length=200)
     custom_instructions: str = Field(default="", max_length=4000)
     default_language: str | None = Field(default=None, max_length=8)
+
+
+class AccountSettings(BaseModel):
+    """How the assistant behaves around the agent: takeover, hand-back, alerts, holding text."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", from_attributes=True)
+
+    owner_phone: str | None = Field(default=None, max_length=32)
+    takeover_on_phone_message: bool = True
+    auto_resume_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+    answer_pending_on_hand_back: bool = True
+    holding_message: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    @field_validator("owner_phone")
+    @classmethod
+    def _possible_number(cls, value: str | None) -> str | None:
+        if value is not None:
+            chat_id_from_phone(value)  # raises ValueError: a clear field error
+        return value

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.accounts.errors import EmailTaken
 from whatsapp_assistant.accounts.models import Account, ApiKey, Persona, User
-from whatsapp_assistant.accounts.schemas import AccountCreate, CreatedAccount, PersonaData
+from whatsapp_assistant.accounts.schemas import (
+    AccountCreate,
+    AccountSettings,
+    CreatedAccount,
+    PersonaData,
+)
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.ids import new_token, sha256_hex
@@ -97,3 +102,14 @@ async def update_persona(
         setattr(persona, name, value)
     await session.flush()
     return persona
+
+
+async def update_settings(
+    session: AsyncSession, account_id: uuid.UUID, data: AccountSettings
+) -> Account:
+    account = await session.get(Account, account_id)
+    assert account is not None  # the caller was authenticated as this account
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(account, name, value)
+    await session.flush()
+    return account

@@ -143,88 +143,6 @@ _SEARCH_VERBS = (
     r"hay",
     r"disponibles?",
 )
-_HANDOFF_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "human_request",
-        (
-            r"(speak|talk|chat) (to|with)",
-            r"(a|real|actual) (person|human)",
-            r"someone real",
-            r"call me",
-            r"falar com",
-            r"(uma|outra) pessoa",
-            r"ligue-me|ligar-me|me liga",
-            r"hablar con",
-            r"(una|otra) persona",
-            r"llamame|llameme",
-        ),
-    ),
-    (
-        "negotiation",
-        (
-            r"(make|making|my|an|our) offer",
-            r"counter.?offer",
-            r"discount",
-            r"would (they|you|the owners?) (take|accept)",
-            r"lower (the|your) price",
-            r"best price",
-            r"propost\w*",
-            r"desconto",
-            r"baixar o preco",
-            r"aceit\w* [€\d][\w.,]*",
-            r"oferta",
-            r"descuento",
-            r"rebaja",
-            r"bajar el precio",
-            r"acept\w* [€\d][\w.,]*",
-        ),
-    ),
-    (
-        "legal",
-        (
-            r"lawyer",
-            r"solicitor",
-            r"contract",
-            r"stamp duty",
-            r"legal",
-            r"advogad\w*",
-            r"contrato",
-            r"imposto de selo",
-            r"imt",
-            r"escritura",
-            r"abogad\w*",
-            r"notari\w*",
-        ),
-    ),
-    (
-        "financing",
-        (
-            r"mortgage",
-            r"loan",
-            r"financing",
-            r"hipoteca",
-            r"credito (habitacao|hipotecario)",
-            r"emprestimo",
-            r"financiamento",
-            r"financiacion",
-            r"prestamo",
-        ),
-    ),
-    (
-        "objection",
-        (
-            r"complain\w*",
-            r"unacceptable",
-            r"terrible",
-            r"rude",
-            r"reclamac\w*",
-            r"queixa",
-            r"inaceitavel",
-            r"queja",
-            r"inaceptable",
-        ),
-    ),
-)
 
 
 def is_greeting(text: str) -> bool:
@@ -245,8 +163,3 @@ def asks_price(text: str) -> bool:
 
 def wants_search(text: str) -> bool:
     return has_words(text, *_SEARCH_VERBS)
-
-
-def handoff_reason(text: str) -> str | None:
-    """Why this message needs the agent (ARCHITECTURE.md, "When the AI hands over"), or None."""
-    return next((reason for reason, pats in _HANDOFF_RULES if has_words(text, *pats)), None)

@@ -1,22 +1,56 @@
-"""Who speaks in a conversation: take_over and hand_back bump the version (invariant 3)."""
+"""Who speaks in a conversation: take_over and hand_back bump the version (invariant 3).
+
+Both start with an UPDATE of the conversation row, so that row is locked first: an AI draft's
+guarded commit (reply._commit_text) either commits before and has its queued rows cancelled
+here, or waits for this transaction and then fails its version check.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
+from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.escalation.models import Escalation
+from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.scheduling.models import Followup
 
 logger = logging.getLogger(__name__)
 
+INFLIGHT_WAIT_SECONDS = 20.0
+_NOT_ANSWERABLE = ("reaction", "sticker", "unsupported", "poll_update", "call")
 
-async def take_over(session: AsyncSession, conversation: Conversation, *, actor: str) -> None:
-    """The AI goes silent here: drafts in flight fail their version check, queued AI sends stop."""
-    conversation.version += 1
-    if conversation.mode != "human":
-        conversation.mode = "human"
+
+async def _switch(session: AsyncSession, conversation: Conversation, mode: str) -> bool:
+    """Set the mode and bump the version in one statement; returns whether the mode changed."""
+    before = conversation.mode
+    await session.flush()  # pending changes first: the refresh below reloads every attribute
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(mode=mode, version=Conversation.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(conversation)
+    return before != mode
+
+
+async def take_over(
+    session: AsyncSession, conversation: Conversation, *, actor: str, reason: str = "takeover"
+) -> None:
+    """The AI goes silent here: drafts in flight fail their version check; queued AI sends and
+    pending follow-ups are cancelled in the same transaction."""
+    if await _switch(session, conversation, "human"):
+        record_event(
+            session, conversation, "mode_changed", actor=actor, mode="human", reason=reason
+        )
         logger.info("conversation %s taken over by %s", conversation.id, actor)
     await session.execute(
         update(Message)
@@ -26,10 +60,71 @@ async def take_over(session: AsyncSession, conversation: Conversation, *, actor:
             Message.status == "queued",
         )
         .values(status="cancelled", error=f"cancelled: taken over by {actor}")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Followup)
+        .where(Followup.conversation_id == conversation.id, Followup.status == "pending")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
     )
 
 
-async def hand_back(session: AsyncSession, conversation: Conversation, *, actor: str) -> None:
-    conversation.version += 1
-    conversation.mode = "ai"
-    logger.info("conversation %s handed back to the AI by %s", conversation.id, actor)
+async def hand_back(
+    session: AsyncSession, conversation: Conversation, *, actor: str, answer_pending: bool
+) -> bool:
+    """Back to the AI. Returns whether an unanswered customer message now wants a reply."""
+    if await _switch(session, conversation, "ai"):
+        record_event(session, conversation, "mode_changed", actor=actor, mode="ai")
+    if conversation.escalated:
+        conversation.escalated = False
+        await session.execute(
+            update(Escalation)
+            .where(Escalation.conversation_id == conversation.id, Escalation.resolved_at.is_(None))
+            .values(resolved_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    newest = await newest_customer_message_at(session, conversation.id)
+    if newest is None or (
+        conversation.answered_through is not None and newest <= conversation.answered_through
+    ):
+        return False
+    if answer_pending:
+        conversation.last_inbound_at = newest
+        return True
+    conversation.answered_through = newest  # the agent chose: only new messages get replies
+    return False
+
+
+async def newest_customer_message_at(
+    session: AsyncSession, conversation_id: uuid.UUID
+) -> datetime | None:
+    stmt = select(func.max(Message.created_at)).where(
+        Message.conversation_id == conversation_id,
+        Message.author == "customer",
+        Message.deleted_at.is_(None),
+        Message.kind.not_in(_NOT_ANSWERABLE),
+    )
+    newest: datetime | None = (await session.execute(stmt)).scalar()
+    return newest
+
+
+async def wait_for_inflight_ai(db: Database, conversation_id: uuid.UUID) -> None:
+    """After a takeover: let an AI send that was already on the wire finish (or fail), so that
+    once the takeover call returns, nothing more from the AI reaches the customer."""
+    deadline = asyncio.get_running_loop().time() + INFLIGHT_WAIT_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        async with db.session_scope() as session:
+            sending = (
+                await session.execute(
+                    select(func.count()).where(
+                        Message.conversation_id == conversation_id,
+                        Message.author == "ai",
+                        Message.status == "sending",
+                    )
+                )
+            ).scalar()
+        if not sending:
+            return
+        await asyncio.sleep(0.05)
+    logger.warning("an AI send in %s is still in flight after the takeover", conversation_id)

@@ -16,6 +16,7 @@ from whatsapp_assistant.conversations.schemas import (
     ConversationRead,
 )
 from whatsapp_assistant.db.tenancy import for_account
+from whatsapp_assistant.escalation.models import Escalation
 
 
 async def list_conversations(
@@ -30,8 +31,13 @@ async def list_conversations(
     )
     if filters.mode is not None:
         stmt = stmt.where(Conversation.mode == filters.mode)
+    if filters.escalated is not None:
+        stmt = stmt.where(Conversation.escalated.is_(filters.escalated))
     rows = (await session.execute(stmt)).all()
-    return [_read(conversation, contact) for conversation, contact in rows]
+    reasons = await _open_escalation_reasons(session, [c.id for c, _ in rows if c.escalated])
+    return [
+        _read(conversation, contact, reasons.get(conversation.id)) for conversation, contact in rows
+    ]
 
 
 async def get_conversation(
@@ -52,7 +58,8 @@ async def read_conversation(
     conversation = await get_conversation(session, account_id, conversation_id)
     contact = await session.get(Contact, conversation.contact_id)
     assert contact is not None
-    return _read(conversation, contact)
+    reasons = await _open_escalation_reasons(session, [conversation.id])
+    return _read(conversation, contact, reasons.get(conversation.id))
 
 
 async def list_messages(
@@ -72,7 +79,22 @@ async def list_messages(
     return list(reversed((await session.execute(stmt)).scalars().all()))
 
 
-def _read(conversation: Conversation, contact: Contact) -> ConversationRead:
+async def _open_escalation_reasons(
+    session: AsyncSession, conversation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The newest unresolved escalation's reason per conversation."""
+    if not conversation_ids:
+        return {}
+    stmt = (
+        select(Escalation.conversation_id, Escalation.reason)
+        .where(Escalation.conversation_id.in_(conversation_ids), Escalation.resolved_at.is_(None))
+        .order_by(Escalation.created_at)
+    )
+    rows = (await session.execute(stmt)).all()
+    return {row[0]: row[1] for row in rows}  # oldest first, so the newest reason wins
+
+
+def _read(conversation: Conversation, contact: Contact, reason: str | None) -> ConversationRead:
     return ConversationRead(
         id=conversation.id,
         channel_id=conversation.channel_id,
@@ -80,6 +102,9 @@ def _read(conversation: Conversation, contact: Contact) -> ConversationRead:
         is_group=conversation.is_group,
         mode=conversation.mode,
         version=conversation.version,
+        escalated=conversation.escalated,
+        escalation_reason=reason,
+        opted_out=contact.opted_out_at is not None,
         last_message_at=conversation.last_message_at,
         created_at=conversation.created_at,
     )

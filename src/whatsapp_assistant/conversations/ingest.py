@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.accounts.models import Account
 from whatsapp_assistant.channels.models import Channel, WebhookEvent
 from whatsapp_assistant.channels.types import (
     CallNotice,
@@ -22,8 +23,8 @@ from whatsapp_assistant.channels.types import (
     ParsedWebhook,
     StatusUpdate,
 )
-from whatsapp_assistant.conversations import control, delivery
-from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations import control, delivery, optout
+from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.threads import find_conversation, open_conversation
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.text import printable
@@ -36,6 +37,7 @@ class IngestResult:
     duplicate: bool = False
     stored: int = 0
     to_answer: set[Any] = field(default_factory=set)  # conversation ids wanting a reply
+    to_send: list[Message] = field(default_factory=list)  # notices queued while ingesting
     outcome: str = "processed"
 
 
@@ -129,13 +131,41 @@ async def ingest_message(
         return None
     result.stored += 1
     conversation.last_message_at = utcnow()
-    if event.origin == "phone" and event.kind not in {"reaction", "sticker"}:
-        # The agent answered from the phone: a person is in this chat now (green-api.md 5.3).
-        await control.take_over(session, conversation, actor="phone")
-    elif event.answerable and conversation.mode == "ai":
+    if event.origin == "phone":
+        await _typed_on_phone(session, channel, conversation, event)
+    elif event.answerable:
+        await _from_customer(session, conversation, message, result)
+    return message
+
+
+async def _typed_on_phone(
+    session: AsyncSession, channel: Channel, conversation: Conversation, event: InboundMessage
+) -> None:
+    """The agent answered from the phone: a person is in this chat now (green-api.md 5.3).
+
+    A reaction or sticker from the phone is not an answer, so it does not take over.
+    """
+    conversation.last_human_at = utcnow()
+    if event.kind in {"reaction", "sticker"}:
+        return
+    account = await session.get(Account, channel.account_id)
+    if account is not None and account.takeover_on_phone_message:
+        await control.take_over(session, conversation, actor="phone", reason="typed_on_phone")
+
+
+async def _from_customer(
+    session: AsyncSession, conversation: Conversation, message: Message, result: IngestResult
+) -> None:
+    """STOP and START are handled here, at once; anything else may get an AI reply."""
+    contact = await session.get(Contact, conversation.contact_id)
+    assert contact is not None
+    notice = await optout.apply(session, conversation, contact, message)
+    if notice is not None:
+        result.to_send += notice
+        return
+    if contact.opted_out_at is None and conversation.mode == "ai":
         conversation.last_inbound_at = message.created_at
         result.to_answer.add(conversation.id)
-    return message
 
 
 def _message_row(channel: Channel, conversation: Conversation, event: InboundMessage) -> Message:

@@ -21,6 +21,8 @@ class Contact(IdMixin, TimestampMixin, TenantMixin, Base):
     chat_id: Mapped[str] = mapped_column(String(120))  # opaque: may be @c.us, @g.us or @lid
     phone: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200), default="")
+    # STOP: no automated message reaches this contact until START (the agent may still write).
+    opted_out_at: Mapped[datetime | None]
 
 
 class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
@@ -38,6 +40,8 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
     # reply job is re-derived from these two columns (invariant 2).
     last_inbound_at: Mapped[datetime | None]
     answered_through: Mapped[datetime | None]
+    escalated: Mapped[bool] = mapped_column(default=False, index=True)
+    last_human_at: Mapped[datetime | None]
 
 
 class Message(IdMixin, TenantMixin, Base):
@@ -67,4 +71,24 @@ class Message(IdMixin, TenantMixin, Base):
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # when a send job took it: 'sending' since then
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationEvent(IdMixin, TenantMixin, Base):
+    """Audit: every mode change, escalation and opt-out, with who or what did it and when."""
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (
+        Index("ix_conversation_events_conversation", "conversation_id", "created_at"),
+    )
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))  # mode_changed | escalated | opted_out | ...
+    actor: Mapped[str] = mapped_column(
+        String(120)
+    )  # user:<id> | api_key:<id> | phone | ai | system
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.channels.errors import SendError
@@ -16,11 +16,21 @@ from whatsapp_assistant.channels.types import OutboundMessage
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.runtime import SEND_JOB, Runtime
 from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.kit.ids import new_id
 from whatsapp_assistant.kit.text import split_text
 
 logger = logging.getLogger(__name__)
 
 SEND_RETRY_DELAYS = (5.0, 30.0, 120.0)  # after the adapter's own quick retries
+# The confirmation of STOP is the last automated message an opted-out contact receives.
+OPT_NOTICE = "opt_notice"
+
+
+def may_receive(contact: Contact, message: Message) -> bool:
+    """Automated messages stop at opt-out; what the agent writes by hand still goes."""
+    if contact.opted_out_at is None or message.author == "human":
+        return True
+    return bool(message.data.get(OPT_NOTICE))
 
 
 def queue_text(
@@ -35,6 +45,7 @@ def queue_text(
     """Outbound rows for `text`, split where the provider's limit requires (green-api.md 9)."""
     rows = [
         Message(
+            id=new_id(),  # known before the flush: the send job is deferred with it
             account_id=conversation.account_id,
             conversation_id=conversation.id,
             channel_id=conversation.channel_id,
@@ -59,12 +70,24 @@ def send_on_commit(runtime: Runtime, session: AsyncSession, messages: list[Messa
 
 
 async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Channel, str] | None:
-    """queued -> sending in one statement, so two workers never send the same row."""
+    """queued -> sending in one statement, so two workers never send the same row.
+
+    An AI message is claimed only while its conversation is still in AI mode (invariant 3),
+    and nothing automated is claimed for a contact who opted out.
+    """
     async with runtime.db.session_scope() as session:
+        still_ai = select(Conversation.id).where(
+            Conversation.id == Message.conversation_id, Conversation.mode == "ai"
+        )
         claimed = await session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status == "queued")
-            .values(status="sending")
+            .where(
+                Message.id == message_id,
+                Message.status == "queued",
+                or_(Message.author != "ai", still_ai.exists()),
+            )
+            .values(status="sending", claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
         if getattr(claimed, "rowcount", 0) != 1:
             return None
@@ -75,6 +98,9 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
         assert conversation is not None and channel is not None
         contact = await session.get(Contact, conversation.contact_id)
         assert contact is not None
+        if not may_receive(contact, message):
+            message.status, message.error = "cancelled", "cancelled: the contact opted out"
+            return None
         return message, channel, contact.chat_id
 
 

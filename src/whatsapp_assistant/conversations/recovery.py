@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
-from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.accounts.models import Account
+from whatsapp_assistant.conversations import control, outbox
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
@@ -23,8 +24,23 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
 
     At start-up every queued row is stuck (the jobs died with the old process); later only rows
     older than STALE_QUEUED are, so a send that is about to run is not deferred twice for nothing.
+    A row left 'sending' by a dead process, with no echo from the provider since, goes back to
+    'queued' (the echo would have marked it sent: green-api.md 5.4).
     """
+    settings = runtime.settings
+    await runtime.queue.retry_stalled(seconds_since_heartbeat=settings.stalled_after_seconds)
     async with runtime.db.session_scope() as session:
+        stale = utcnow() - timedelta(seconds=settings.sending_stale_after_seconds)
+        await session.execute(
+            update(Message)
+            .where(
+                Message.status == "sending",
+                Message.provider_message_id.is_(None),
+                Message.claimed_at < stale,
+            )
+            .values(status="queued")
+            .execution_options(synchronize_session=False)
+        )
         unanswered = (
             (
                 await session.execute(
@@ -57,4 +73,40 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
         outbox.send_on_commit(runtime, session, list(queued))
     if unanswered or queued:
         logger.info("recovery: %d replies, %d sends re-deferred", len(unanswered), len(queued))
+    await auto_resume(runtime)
     return len(unanswered), len(queued)
+
+
+async def auto_resume(runtime: Runtime) -> int:
+    """Hand human conversations back to the AI after the account's quiet hours (if set).
+
+    Escalated conversations are left alone: the customer is waiting for a person.
+    """
+    async with runtime.db.session_scope() as session:
+        rows = (
+            await session.execute(
+                select(Conversation, Account)
+                .join(Account, Account.id == Conversation.account_id)
+                .where(
+                    Conversation.mode == "human",
+                    Conversation.escalated.is_(False),
+                    Account.auto_resume_hours.is_not(None),
+                )
+            )
+        ).all()
+        resumed = 0
+        for conversation, account in rows:
+            assert account.auto_resume_hours is not None
+            last = conversation.last_human_at or conversation.updated_at
+            if utcnow() - last < timedelta(hours=account.auto_resume_hours):
+                continue
+            wants_reply = await control.hand_back(
+                session,
+                conversation,
+                actor="auto_resume",
+                answer_pending=account.answer_pending_on_hand_back,
+            )
+            if wants_reply:
+                defer_reply(runtime, session, conversation.id)
+            resumed += 1
+    return resumed

@@ -27,6 +27,9 @@ class ConversationRead(BaseModel):
     is_group: bool
     mode: str
     version: int
+    escalated: bool
+    escalation_reason: str | None = None
+    opted_out: bool
     last_message_at: datetime | None
     created_at: datetime
 
@@ -51,7 +54,10 @@ class MessageRead(BaseModel):
 
 
 class ConversationFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     mode: Literal["ai", "human"] | None = None
+    escalated: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0)
 
@@ -64,3 +70,27 @@ class SimulatedMessage(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     customer: str = Field(default="Simulated customer", min_length=1, max_length=100)
     phone: str = Field(default="351900000001", pattern=r"^\d{6,15}$")
+
+
+class ModeChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["ai", "human"]
+
+
+class AgentMessage(BaseModel):
+    """Text the agent sends by hand; sending takes the conversation over."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    actor: str
+    detail: dict[str, Any]
+    created_at: datetime

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.channels import service as channels
 from whatsapp_assistant.channels.types import InboundMessage
+from whatsapp_assistant.conversations import outbox
 from whatsapp_assistant.conversations.ingest import IngestResult, ingest_message
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.conversations.reply import defer_reply
@@ -36,4 +37,5 @@ async def receive_simulated(
     assert message is not None  # a fresh provider id is never a duplicate
     for conversation_id in result.to_answer:
         defer_reply(runtime, session, conversation_id)
+    outbox.send_on_commit(runtime, session, result.to_send)
     return message

@@ -75,6 +75,22 @@ class JobQueue:
             # One pending job per queueing lock is enough: it reads every row when it runs.
             logger.debug("job %s already queued for %s", task_name, queueing_lock)
 
+    async def retry_stalled(self, *, seconds_since_heartbeat: float) -> int:
+        """Put back jobs whose worker died (no heartbeat): without this, a killed worker's job
+        stays 'doing' and holds its conversation's lock forever. Safe because every job is
+        idempotent (invariant 2)."""
+        if self.in_memory:
+            return 0  # the in-memory queue dies with its only worker
+        manager = self.app.job_manager
+        stalled = list(
+            await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat)
+        )
+        for job in stalled:
+            await manager.retry_job(job)
+        if stalled:
+            logger.warning("retried %d jobs of dead workers", len(stalled))
+        return len(stalled)
+
     def defer_on_commit(self, session: AsyncSession, task_name: str, **options: Any) -> None:
         async def _defer() -> None:
             await self.defer(task_name, **options)

@@ -17,7 +17,14 @@ def _runtime(context: JobContext) -> Runtime:
     return runtime
 
 
-def register_tasks(app: procrastinate.App) -> None:
+def recovery_cron(every_seconds: int) -> str:
+    """Cron for the recovery job: once a minute, or every N seconds (a sixth, seconds field)."""
+    if every_seconds >= 60:
+        return f"*/{max(1, every_seconds // 60)} * * * *"
+    return f"* * * * * */{every_seconds}"
+
+
+def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) -> None:
     @app.task(name=REPLY_JOB, pass_context=True)
     async def reply_job(context: JobContext, conversation_id: str) -> None:
         await reply.answer_pending(_runtime(context), uuid.UUID(conversation_id))
@@ -26,7 +33,7 @@ def register_tasks(app: procrastinate.App) -> None:
     async def send_job(context: JobContext, message_id: str) -> None:
         await outbox.send_message(_runtime(context), uuid.UUID(message_id))
 
-    @app.periodic(cron="* * * * *", periodic_id="recover")
+    @app.periodic(cron=recovery_cron(recovery_every_seconds), periodic_id="recover")
     @app.task(name=RECOVER_JOB, pass_context=True, queueing_lock="recover")
     async def recover_job(context: JobContext, timestamp: int) -> None:
         await recovery.recover(_runtime(context))

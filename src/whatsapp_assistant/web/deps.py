@@ -40,13 +40,19 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits before the response leaves, never after it.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)
 class Caller:
     account_id: uuid.UUID
     api_key_id: uuid.UUID
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"api_key:{self.api_key_id}"
 
 
 async def get_caller(request: Request, session: SessionDep) -> Caller:
@@ -59,4 +65,4 @@ async def get_caller(request: Request, session: SessionDep) -> Caller:
     return Caller(account_id=api_key.account_id, api_key_id=api_key.id)
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+CallerDep = Annotated[Caller, Depends(get_caller, scope="function")]

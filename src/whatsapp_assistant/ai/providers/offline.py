@@ -9,7 +9,7 @@ from whatsapp_assistant.ai import criteria, intent
 from whatsapp_assistant.ai.intent import Language
 from whatsapp_assistant.ai.places import Candidate, named_place, place_candidates
 from whatsapp_assistant.ai.tools import SEARCH_PROPERTIES, ToolRunner, is_no_match
-from whatsapp_assistant.ai.types import Handoff, ReplyDraft, ReplyRequest, ToolCall
+from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolCall
 from whatsapp_assistant.config import LLMSettings
 from whatsapp_assistant.kit.text import fold
 from whatsapp_assistant.properties.schemas import PropertyFilters
@@ -24,7 +24,6 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "{agent} to follow up with you personally?",
         "viewing": "Great, I've noted that you'd like a viewing. {agent} will confirm a time "
         "with you shortly.",
-        "handoff": "Thank you! I'm passing this to {agent}, who will reply to you personally.",
         "thanks": "You're welcome! Let me know if there's anything else I can help with.",
         "fallback": "Thanks for your message! Tell me the area, your budget and how many "
         "bedrooms you need, and I'll check {agent}'s listings. {agent} will also get back to "
@@ -41,7 +40,6 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "busca. ¿Quiere que {agent} le contacte personalmente?",
         "viewing": "¡Perfecto! He anotado que desea hacer una visita. {agent} le confirmará el "
         "horario en breve.",
-        "handoff": "¡Gracias! Paso su mensaje a {agent}, que le responderá personalmente.",
         "thanks": "¡De nada! Si necesita algo más, aquí estoy.",
         "fallback": "¡Gracias por su mensaje! Dígame la zona, su presupuesto y cuántas "
         "habitaciones necesita, y miro los inmuebles de {agent}. {agent} también le "
@@ -58,8 +56,6 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "procura. Quer que {agent} entre em contacto consigo pessoalmente?",
         "viewing": "Ótimo! Registei que gostaria de fazer uma visita. {agent} confirmará "
         "consigo o horário em breve.",
-        "handoff": "Obrigado! Vou passar a sua mensagem a {agent}, que lhe responderá "
-        "pessoalmente.",
         "thanks": "De nada! Se precisar de mais alguma coisa, estou por aqui.",
         "fallback": "Obrigado pela sua mensagem! Diga-me a zona, o orçamento e quantos quartos "
         "procura, e eu vejo os imóveis de {agent}. {agent} também lhe responderá pessoalmente.",
@@ -163,10 +159,8 @@ class OfflineProvider:
     async def draft_reply(self, request: ReplyRequest, tools: ToolRunner) -> ReplyDraft:
         reading = _Reading.of(request)
         say = _Sayer(request, reading.language)
-        reason = intent.handoff_reason(reading.latest)
-        if reason is not None:
-            handoff = Handoff(reason=reason, detail=reading.latest.strip()[:200])
-            return self._draft(say("handoff"), [], handoff)
+        # Offers, complaints, legal and financing questions never reach here: the reply job's
+        # escalation rules (escalation/rules.py) hand them over before any provider is asked.
         if intent.wants_viewing(reading.latest):
             return self._draft(say("viewing"), [])
         search = _Search(tools)
@@ -204,15 +198,12 @@ class OfflineProvider:
             reply = f"{say('hello')}\n{reply}"
         return reply
 
-    def _draft(
-        self, text: str, calls: list[ToolCall], handoff: Handoff | None = None
-    ) -> ReplyDraft:
+    def _draft(self, text: str, calls: list[ToolCall]) -> ReplyDraft:
         return ReplyDraft(
             text=text,
             provider=self.name,
             model=self.model,
             tool_calls=calls,
-            handoff=handoff,
             offline=True,
         )
 

@@ -7,11 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from whatsapp_assistant.conversations import inbox
+from whatsapp_assistant.conversations import actions, events, inbox
 from whatsapp_assistant.conversations.schemas import (
+    AgentMessage,
     ConversationFilters,
     ConversationRead,
+    EventRead,
     MessageRead,
+    ModeChange,
     SimulatedMessage,
 )
 from whatsapp_assistant.conversations.simulator import receive_simulated
@@ -43,6 +46,56 @@ async def list_messages(
 ) -> list[MessageRead]:
     rows = await inbox.list_messages(session, caller.account_id, conversation_id, limit=limit)
     return [MessageRead.model_validate(row) for row in rows]
+
+
+@router.post("/conversations/{conversation_id}/mode")
+async def set_mode(
+    conversation_id: uuid.UUID,
+    body: ModeChange,
+    session: SessionDep,
+    caller: CallerDep,
+    state: StateDep,
+) -> ConversationRead:
+    """Take over (`human`: the AI stops at once) or hand back (`ai`)."""
+    await actions.set_mode(
+        state.runtime,
+        session,
+        caller.account_id,
+        conversation_id,
+        mode=body.mode,
+        actor=caller.actor,
+    )
+    return await inbox.read_conversation(session, caller.account_id, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_202_ACCEPTED)
+async def send_message(
+    conversation_id: uuid.UUID,
+    body: AgentMessage,
+    session: SessionDep,
+    caller: CallerDep,
+    state: StateDep,
+) -> list[MessageRead]:
+    """Write to the customer as the agent; the conversation switches to human mode."""
+    rows = await actions.send_as_agent(
+        state.runtime,
+        session,
+        caller.account_id,
+        conversation_id,
+        text=body.text,
+        actor=caller.actor,
+    )
+    return [MessageRead.model_validate(row) for row in rows]
+
+
+@router.get("/conversations/{conversation_id}/events")
+async def list_events(
+    conversation_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> list[EventRead]:
+    """Who or what changed the mode, escalated, or opted out, and when."""
+    await inbox.get_conversation(session, caller.account_id, conversation_id)
+    rows = await events.list_events(session, caller.account_id, conversation_id)
+    return [EventRead.model_validate(row) for row in rows]
 
 
 @router.post("/simulator/messages", status_code=status.HTTP_202_ACCEPTED)

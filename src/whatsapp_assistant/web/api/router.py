@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from whatsapp_assistant.web.api import channels, conversations, persona, properties
+from whatsapp_assistant.web.api import account, channels, conversations, persona, properties
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(channels.router)
 api_router.include_router(persona.router)
 api_router.include_router(conversations.router)
 api_router.include_router(properties.router)
+api_router.include_router(account.router)

@@ -20,6 +20,7 @@ from whatsapp_assistant.channels import service as channels
 from whatsapp_assistant.channels.errors import PayloadError
 from whatsapp_assistant.channels.registry import adapter_for
 from whatsapp_assistant.channels.types import ParsedWebhook
+from whatsapp_assistant.conversations import outbox
 from whatsapp_assistant.conversations.ingest import ingest_webhook, record_webhook
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.web.deps import StateDep
@@ -91,6 +92,7 @@ async def _store(
         result = await ingest_webhook(session, channel, parsed, payload)
         for conversation_id in result.to_answer:
             defer_reply(state.runtime, session, conversation_id)
+        outbox.send_on_commit(state.runtime, session, result.to_send)
     return JSONResponse({"status": result.outcome, "stored": result.stored})
 
 

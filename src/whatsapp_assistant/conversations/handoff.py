@@ -1,0 +1,81 @@
+"""Escalation: the conversation goes to the agent, with the reason kept and the agent alerted."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations.events import record_event
+from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.snapshot import Snapshot
+from whatsapp_assistant.conversations.threads import open_conversation
+from whatsapp_assistant.escalation import messages
+from whatsapp_assistant.escalation.models import Escalation
+from whatsapp_assistant.kit.phone import chat_id_from_phone
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HandoffPlan:
+    reason: (
+        str  # negotiation | objection | legal | financing | human_request | ai_unavailable | other
+    )
+    detail: str
+    actor: str  # "rules:<rule id>" | "ai" | "system"
+
+
+async def escalate(
+    session: AsyncSession, conversation: Conversation, snapshot: Snapshot, plan: HandoffPlan
+) -> list[Message]:
+    """Inside the guarded transaction: record, switch to human, and alert the agent.
+
+    Returns the alert rows to send (the customer's handoff text is queued by the caller).
+    """
+    session.add(
+        Escalation(
+            account_id=conversation.account_id,
+            conversation_id=conversation.id,
+            message_id=snapshot.pending_ids[-1],
+            reason=plan.reason,
+            detail=plan.detail[:2000],
+        )
+    )
+    conversation.mode = "human"
+    conversation.version += 1
+    conversation.escalated = True
+    record_event(session, conversation, "escalated", actor=plan.actor, reason=plan.reason)
+    record_event(session, conversation, "mode_changed", actor=plan.actor, mode="human")
+    return await _alert_agent(session, conversation, snapshot, plan)
+
+
+async def _alert_agent(
+    session: AsyncSession, conversation: Conversation, snapshot: Snapshot, plan: HandoffPlan
+) -> list[Message]:
+    """A WhatsApp message to the agent's own number, through the same channel."""
+    if not snapshot.owner_phone:
+        return []
+    channel = await session.get(Channel, conversation.channel_id)
+    assert channel is not None
+    try:
+        owner_chat = chat_id_from_phone(snapshot.owner_phone)
+    except ValueError:
+        logger.warning("account %s has an unusable owner phone", conversation.account_id)
+        return []
+    owner = await open_conversation(session, channel, owner_chat, name="You (alerts)")
+    owner.mode = "human"  # the assistant never answers the agent's own alert thread
+    text = messages.agent_alert_text(
+        customer=snapshot.contact_label, reason=plan.reason, excerpt=snapshot.pending_text[:300]
+    )
+    return outbox.queue_text(
+        session,
+        owner,
+        text,
+        author="system",
+        max_length=snapshot.max_length,
+        data={"alert_for": str(conversation.id)},
+    )

@@ -1,0 +1,40 @@
+"""Opt-out: a customer who writes STOP gets no automated message until they write START."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.accounts import service as accounts
+from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations.events import record_event
+from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.escalation import messages, rules
+from whatsapp_assistant.kit.clock import utcnow
+
+NOTICE_MAX_LENGTH = 4096
+
+
+async def apply(
+    session: AsyncSession, conversation: Conversation, contact: Contact, message: Message
+) -> list[Message] | None:
+    """Queue the confirmation when `message` is STOP or START; None for any other message."""
+    opting_out = rules.is_opt_out(message.text) and contact.opted_out_at is None
+    opting_in = rules.is_opt_in(message.text) and contact.opted_out_at is not None
+    if not (opting_out or opting_in):
+        return None
+    # "STOP" or "PARAR" alone names no language: the persona's language breaks the tie.
+    persona = await accounts.get_persona(session, conversation.account_id)
+    language = messages.detect_language(message.text, default=persona.default_language)
+    contact.opted_out_at = utcnow() if opting_out else None
+    kind = "opted_out" if opting_out else "opted_in"
+    record_event(session, conversation, kind, actor="customer")
+    text = (messages.opted_out_text if opting_out else messages.opted_in_text)(language)
+    conversation.answered_through = message.created_at  # STOP/START itself wants no AI reply
+    return outbox.queue_text(
+        session,
+        conversation,
+        text,
+        author="system",
+        max_length=NOTICE_MAX_LENGTH,
+        data={outbox.OPT_NOTICE: True},
+    )

@@ -1,0 +1,115 @@
+"""What a reply is drafted from: the unanswered messages, the history and the version read."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.accounts import service as accounts
+from whatsapp_assistant.accounts.models import Account
+from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels.registry import ChannelRegistry, adapter_for
+from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+
+UNANSWERABLE_KINDS = ("reaction", "sticker", "unsupported", "poll_update", "call")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Read in one short transaction; the version must still match when the reply commits."""
+
+    conversation_id: uuid.UUID
+    account_id: uuid.UUID
+    channel_id: uuid.UUID
+    version: int
+    newest_pending: datetime
+    pending_ids: list[uuid.UUID]
+    pending_text: str  # the unanswered customer messages, oldest first
+    request: ReplyRequest
+    only_undecryptable: bool
+    opted_out: bool
+    max_length: int
+    contact_label: str
+    owner_phone: str | None
+    holding_message: str | None
+
+
+async def read_snapshot(
+    session: AsyncSession, conversation: Conversation, *, channels: ChannelRegistry, history: int
+) -> Snapshot | None:
+    """None when nothing is waiting for an answer."""
+    pending = await _pending_messages(session, conversation)
+    if not pending:
+        return None
+    persona = await accounts.get_persona(session, conversation.account_id)
+    contact = await session.get(Contact, conversation.contact_id)
+    channel = await session.get(Channel, conversation.channel_id)
+    account = await session.get(Account, conversation.account_id)
+    assert contact is not None and channel is not None and account is not None
+    return Snapshot(
+        conversation_id=conversation.id,
+        account_id=conversation.account_id,
+        channel_id=conversation.channel_id,
+        version=conversation.version,
+        newest_pending=max(m.created_at for m in pending),
+        pending_ids=[m.id for m in pending],
+        pending_text="\n".join(m.text for m in pending if m.text),
+        request=ReplyRequest(
+            persona=PersonaSpec.from_model(persona),
+            history=await _history(session, conversation, history),
+            contact_name=contact.name,
+        ),
+        only_undecryptable=all(m.kind == "undecryptable" for m in pending),
+        opted_out=contact.opted_out_at is not None,
+        max_length=adapter_for(channels, channel.type).max_text_length,
+        contact_label=contact.name or contact.phone or contact.chat_id,
+        owner_phone=account.owner_phone,
+        holding_message=account.holding_message,
+    )
+
+
+async def _pending_messages(session: AsyncSession, conversation: Conversation) -> list[Message]:
+    stmt = select(Message).where(
+        Message.conversation_id == conversation.id,
+        Message.author == "customer",
+        Message.deleted_at.is_(None),
+        Message.kind.not_in(UNANSWERABLE_KINDS),
+    )
+    if conversation.answered_through is not None:
+        stmt = stmt.where(Message.created_at > conversation.answered_through)
+    return list((await session.execute(stmt.order_by(Message.created_at))).scalars())
+
+
+async def _history(session: AsyncSession, conversation: Conversation, limit: int) -> list[Turn]:
+    """The last `limit` messages as turns: customer text is data in messages, never the prompt."""
+    stmt = (
+        select(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.deleted_at.is_(None),
+            Message.author.in_(["customer", "ai", "human"]),
+            Message.kind.not_in([*UNANSWERABLE_KINDS, "undecryptable"]),
+            or_(Message.direction == "in", Message.status.not_in(["cancelled", "failed"])),
+        )
+        .order_by(Message.created_at.desc())
+        .limit(limit)
+    )
+    rows = list(reversed((await session.execute(stmt)).scalars().all()))
+    turns = [
+        Turn(role="user" if m.author == "customer" else "assistant", text=_as_text(m)) for m in rows
+    ]
+    return [turn for turn in turns if turn.text]
+
+
+def _as_text(message: Message) -> str:
+    if message.kind == "location":
+        return f"[location shared] {message.text}"
+    if message.kind in {"image", "video", "document", "audio"}:
+        caption = f": {message.text}" if message.text else ""
+        return f"[{message.kind} sent{caption}]"
+    return message.text
