@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from whatsapp_assistant.conversations.inbox import get_conversation
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.db.session import on_commit
 from whatsapp_assistant.kit.clock import utcnow
 
 
@@ -29,7 +31,7 @@ async def set_mode(
 ) -> Conversation:
     conversation = await get_conversation(session, account_id, conversation_id)
     if mode == "human":
-        await control.take_over(session, conversation, actor=actor)
+        await _take_over(runtime, session, conversation, actor=actor, reason="takeover")
         return conversation
     account = await session.get(Account, account_id)
     assert account is not None
@@ -55,7 +57,7 @@ async def send_as_agent(
     Opted-out contacts still get what the agent writes by hand (only automated messages stop).
     """
     conversation = await get_conversation(session, account_id, conversation_id)
-    await control.take_over(session, conversation, actor=actor, reason="agent_message")
+    await _take_over(runtime, session, conversation, actor=actor, reason="agent_message")
     channel = await session.get(Channel, conversation.channel_id)
     assert channel is not None
     max_length = adapter_for(runtime.channels, channel.type).max_text_length
@@ -66,3 +68,11 @@ async def send_as_agent(
     await session.flush()
     outbox.send_on_commit(runtime, session, rows)
     return rows
+
+
+async def _take_over(
+    runtime: Runtime, session: AsyncSession, conversation: Conversation, *, actor: str, reason: str
+) -> None:
+    """Take over, and answer the caller only once no AI send is still on the wire (invariant 3)."""
+    await control.take_over(session, conversation, actor=actor, reason=reason)
+    on_commit(session, partial(control.wait_for_inflight_ai, runtime.db, conversation.id))
