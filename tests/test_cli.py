@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.fakes.green_api import FakeGreenAPI
+from whatsapp_assistant.accounts import service as accounts
+from whatsapp_assistant.accounts import sessions
+from whatsapp_assistant.db.session import Database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "greenapi" / "incoming_text.json"
 CLI = [str(Path(sys.executable).parent / "whatsapp-assistant")]  # the installed command
@@ -91,6 +97,117 @@ class TestAccountsCreate:
         )
         assert again.returncode == 2
         assert "exists" in again.stderr
+
+
+class TestUsers:
+    """users create | reset-password, through the installed command."""
+
+    async def test_create_adds_a_person_who_signs_in_to_the_account(
+        self, env: dict[str, str], db: Database
+    ) -> None:
+        account = (await asyncio.to_thread(create_account, env))["account_id"]
+        done = await asyncio.to_thread(
+            run,
+            env,
+            "users",
+            "create",
+            "--account",
+            account,
+            "--email",
+            "Ana@Casalusa.example",
+            "--password",
+            "ana-password",
+            "--name",
+            "Ana",
+        )
+        assert done.returncode == 0, done.stderr
+        user = json.loads(done.stdout)
+        assert user | {"id": "-"} == {
+            "id": "-",
+            "account_id": account,
+            "email": "ana@casalusa.example",
+            "name": "Ana",
+        }
+        async with db.session_scope() as session:
+            stored = await accounts.find_user_by_email(session, "ana@casalusa.example")
+            assert stored is not None
+            assert stored.password_hash.startswith("$argon2id$")
+            assert "ana-password" not in stored.password_hash
+            token, _ = await sessions.sign_in(
+                session, "ana@casalusa.example", "ana-password", max_age=timedelta(days=1)
+            )
+        assert token
+
+    @pytest.mark.usefixtures("db")
+    def test_create_for_an_unknown_account_is_refused(self, env: dict[str, str]) -> None:
+        done = run(
+            env,
+            "users",
+            "create",
+            "--account",
+            str(uuid.uuid4()),
+            "--email",
+            "a@b.example",
+            "--password",
+            "12345678",
+        )
+        assert done.returncode == 2
+        assert "no account" in done.stderr
+
+    async def test_reset_password_signs_the_user_out_everywhere(
+        self, env: dict[str, str], db: Database
+    ) -> None:
+        await asyncio.to_thread(create_account, env)
+        async with db.session_scope() as session:
+            token, _ = await sessions.sign_in(
+                session, "rita@casalusa.example", "s3cret-pass", max_age=timedelta(days=1)
+            )
+        done = await asyncio.to_thread(
+            run,
+            env,
+            "users",
+            "reset-password",
+            "--email",
+            "rita@casalusa.example",
+            "--password",
+            "brand-new-pass",
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["sessions_revoked"] == 1
+        async with db.session_scope() as session:
+            assert await sessions.find_session(session, token, idle=timedelta(days=1)) is None
+            await sessions.sign_in(
+                session, "rita@casalusa.example", "brand-new-pass", max_age=timedelta(days=1)
+            )
+
+    @pytest.mark.usefixtures("db")
+    def test_reset_password_of_an_unknown_email_is_refused(self, env: dict[str, str]) -> None:
+        done = run(env, "users", "reset-password", "--email", "x@y.example", "--password", "p" * 8)
+        assert done.returncode == 2
+        assert "no user" in done.stderr
+
+    async def test_demo_prints_a_sign_in_that_works_even_after_a_reset(
+        self, env: dict[str, str], db: Database
+    ) -> None:
+        await asyncio.to_thread(run, env, "demo")
+        done = await asyncio.to_thread(
+            run,
+            env,
+            "users",
+            "reset-password",
+            "--email",
+            "demo@casalusa.example",
+            "--password",
+            "changed-it",
+        )
+        assert done.returncode == 0, done.stderr
+        demo = await asyncio.to_thread(run, env, "demo")
+        assert demo.returncode == 0, demo.stderr
+        line = next(line for line in demo.stdout.splitlines() if "sign in" in line)
+        assert "/login" in line
+        email, password = line.split(" as ")[1].split(" / ")
+        async with db.session_scope() as session:
+            await sessions.sign_in(session, email, password.strip(), max_age=timedelta(days=1))
 
 
 class TestPropertiesImport:

@@ -1,6 +1,6 @@
 """Imports every models module so the mappers and Alembic see all tables."""
 
-from whatsapp_assistant.accounts.models import Account, ApiKey, Persona, User
+from whatsapp_assistant.accounts.models import Account, ApiKey, Persona, User, UserSession
 from whatsapp_assistant.channels.models import Channel, WebhookEvent
 from whatsapp_assistant.conversations.models import (
     Contact,
@@ -28,5 +28,6 @@ __all__ = [
     "Persona",
     "Property",
     "User",
+    "UserSession",
     "WebhookEvent",
 ]

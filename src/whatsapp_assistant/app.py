@@ -18,26 +18,31 @@ from whatsapp_assistant.conversations import recovery
 from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.db.engine import make_engine, make_sessionmaker
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.infra.pubsub import PUBSUB_KEY, PubSub, make_pubsub
 from whatsapp_assistant.infra.queue import JobQueue, ensure_schema, make_job_app
 from whatsapp_assistant.jobs.tasks import register_tasks
 from whatsapp_assistant.jobs.worker import run_worker
 from whatsapp_assistant.web.api.router import api_router
 from whatsapp_assistant.web.deps import AppState
 from whatsapp_assistant.web.errors import install_error_handlers
+from whatsapp_assistant.web.pages import auth as auth_pages
 from whatsapp_assistant.web.webhooks.router import webhook_router
 
 logger = logging.getLogger(__name__)
 
 
-def build_database(settings: Settings) -> Database:
+def build_database(settings: Settings, *, pubsub: PubSub | None = None) -> Database:
+    """With `pubsub`, every commit of this database publishes its live inbox events."""
     engine = make_engine(settings)
-    return Database(engine=engine, sessionmaker=make_sessionmaker(engine))
+    info = {PUBSUB_KEY: pubsub} if pubsub is not None else {}
+    return Database(engine=engine, sessionmaker=make_sessionmaker(engine), info=info)
 
 
 @asynccontextmanager
 async def running_services(settings: Settings, *, run_worker_here: bool) -> AsyncIterator[Runtime]:
     """Everything the product needs at run time; with run_worker_here, jobs run in this process."""
-    db = build_database(settings)
+    pubsub = make_pubsub(settings)
+    db = build_database(settings, pubsub=pubsub)
     job_app = make_job_app(settings.database_url)
     register_tasks(job_app, recovery_every_seconds=settings.recovery_every_seconds)
     channels = make_registry(settings)
@@ -58,6 +63,7 @@ async def running_services(settings: Settings, *, run_worker_here: bool) -> Asyn
                     await worker
             await llm.aclose()
             await close_registry(channels)
+            await pubsub.aclose()
             await db.dispose()
 
 
@@ -80,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(webhook_router)
+    app.include_router(auth_pages.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

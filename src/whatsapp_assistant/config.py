@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/whatsapp-assistant.db"
+# Signs session CSRF tokens; known to everyone who reads this file, so refused in production.
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - the refused default
 
 
 class LLMSettings(BaseModel):
@@ -52,6 +54,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = "development"
     database_url: str = DEFAULT_SQLITE_URL
     redis_url: str | None = None
+    # Redis channel names start with this, so several deployments (or test runs) share a server.
+    redis_prefix: str = Field(default="wa", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     public_base_url: str = "http://127.0.0.1:8000"
     reply_debounce_seconds: float = Field(default=3.0, ge=0, le=120)
     run_worker_in_process: bool = True
@@ -63,6 +67,18 @@ class Settings(BaseSettings):
     # A send left 'sending' this long without an echo from the provider is tried again.
     sending_stale_after_seconds: float = Field(default=120.0, gt=0, le=86400)
     max_webhook_bytes: int = 256 * 1024
+
+    secret_key: str = DEV_SECRET_KEY
+    # None: Secure cookies exactly when PUBLIC_BASE_URL is https.
+    secure_cookies: bool | None = None
+    session_max_age_days: int = Field(default=30, ge=1, le=365)
+    # A session unused this long is over, even before its max age.
+    session_idle_days: int = Field(default=7, ge=1, le=365)
+    login_failures_per_email: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Namespaces the rate-limit keys in a shared Redis.
+    rate_limit_prefix: str = Field(default="whatsapp-assistant", min_length=1)
 
     llm_provider: Literal["anthropic", "openai", "offline"] | None = None
     anthropic_api_key: str | None = None
@@ -80,6 +96,20 @@ class Settings(BaseSettings):
     green_api_timeout_seconds: float = 15.0
     green_api_max_attempts: int = 4
     green_api_backoff_seconds: float = 0.5
+
+    @model_validator(mode="after")
+    def _no_dev_secret_in_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError("set SECRET_KEY to a random value of 32+ characters in production")
+        return self
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_base_url.startswith("https://")
 
     @property
     def llm(self) -> LLMSettings:

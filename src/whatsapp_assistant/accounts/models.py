@@ -1,13 +1,15 @@
-"""Accounts (the tenant), their users, API keys and the assistant's persona."""
+"""Accounts (the tenant), their users, sign-in sessions, API keys and the assistant's persona."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
+from whatsapp_assistant.kit.clock import utcnow
 
 
 class Account(IdMixin, TimestampMixin, Base):
@@ -32,6 +34,23 @@ class User(IdMixin, TimestampMixin, TenantMixin, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
+
+
+class UserSession(IdMixin, TenantMixin, Base):
+    """A signed-in browser. The cookie holds the token; only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiKey(IdMixin, TimestampMixin, TenantMixin, Base):

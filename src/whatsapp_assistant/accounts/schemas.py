@@ -1,8 +1,9 @@
-"""Account and persona shapes for the CLI and the API."""
+"""Account, user, API key and persona shapes for the CLI and the API."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -19,6 +20,44 @@ class AccountCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=200)
     owner_phone: str | None = Field(default=None, max_length=32)
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=200)
+    name: str = Field(default="", max_length=200)
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    email: str
+    name: str
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: str = Field(default="default", min_length=1, max_length=100)
+
+
+class ApiKeyRead(BaseModel):
+    """A key as listed: never the key itself, only the prefix that identifies it."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The plaintext key, shown only in this answer.")
 
 
 class CreatedAccount(BaseModel):

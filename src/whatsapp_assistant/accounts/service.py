@@ -1,21 +1,29 @@
-"""Sign-up, passwords (argon2), API keys (shown once, stored as a SHA-256 hash) and the persona."""
+"""Sign-up, users, passwords (argon2), API keys (shown once, stored as SHA-256) and the persona."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_assistant.accounts.errors import EmailTaken
+from whatsapp_assistant.accounts.errors import (
+    AccountNotFound,
+    ApiKeyNotFound,
+    EmailTaken,
+)
 from whatsapp_assistant.accounts.models import Account, ApiKey, Persona, User
 from whatsapp_assistant.accounts.schemas import (
     AccountCreate,
     AccountSettings,
+    ApiKeyRead,
     CreatedAccount,
     PersonaData,
+    UserCreate,
 )
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.kit.clock import utcnow
@@ -34,6 +42,17 @@ def check_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than the current ones."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@cache
+def dummy_password_hash() -> str:
+    """Verified against on unknown emails, so they take as long as a wrong password."""
+    return _hasher.hash("no user has this password")
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -61,12 +80,67 @@ async def sign_up(session: AsyncSession, data: AccountCreate) -> CreatedAccount:
     return CreatedAccount(account_id=account.id, user_id=user.id, email=email, api_key=key)
 
 
+async def create_user(session: AsyncSession, account_id: uuid.UUID, data: UserCreate) -> User:
+    """Another person who signs in to an existing account."""
+    if await session.get(Account, account_id) is None:
+        raise AccountNotFound(f"no account {account_id}", field="account")
+    email = data.email.strip().lower()
+    if await find_user_by_email(session, email) is not None:
+        raise EmailTaken("a user with this email exists", field="email")
+    user = User(
+        account_id=account_id,
+        email=email,
+        name=data.name,
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
 async def create_api_key(session: AsyncSession, account_id: uuid.UUID, *, name: str) -> str:
     """Returns the plaintext key; only its hash is kept."""
-    key = new_token(API_KEY_PREFIX, 32)
-    session.add(ApiKey(account_id=account_id, name=name, prefix=key[:10], key_hash=sha256_hex(key)))
-    await session.flush()
+    _, key = await issue_api_key(session, account_id, name=name)
     return key
+
+
+async def issue_api_key(
+    session: AsyncSession, account_id: uuid.UUID, *, name: str
+) -> tuple[ApiKey, str]:
+    """The new row and its plaintext key, which is never stored and never shown again."""
+    key = new_token(API_KEY_PREFIX, 32)
+    api_key = ApiKey(account_id=account_id, name=name, prefix=key[:10], key_hash=sha256_hex(key))
+    session.add(api_key)
+    await session.flush()
+    return api_key, key
+
+
+def api_key_read(api_key: ApiKey) -> ApiKeyRead:
+    return ApiKeyRead(
+        id=api_key.id,
+        name=api_key.name,
+        prefix=api_key.prefix,
+        created_at=api_key.created_at,
+        last_used_at=api_key.last_used_at,
+        revoked=api_key.revoked_at is not None,
+    )
+
+
+async def list_api_keys(session: AsyncSession, account_id: uuid.UUID) -> Sequence[ApiKey]:
+    stmt = for_account(select(ApiKey), ApiKey, account_id).order_by(ApiKey.created_at)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def revoke_api_key(session: AsyncSession, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    """Idempotent; another account's key is not found (invariant 6)."""
+    stmt = for_account(select(ApiKey), ApiKey, account_id).where(ApiKey.id == key_id)
+    api_key = (await session.execute(stmt)).scalar_one_or_none()
+    if api_key is None:
+        raise ApiKeyNotFound("no such API key")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        await session.flush()
+    return api_key
 
 
 async def find_api_key(session: AsyncSession, key: str) -> ApiKey | None:

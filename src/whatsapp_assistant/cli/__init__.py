@@ -1,4 +1,4 @@
-"""The whatsapp-assistant command: serve, worker, migrate, accounts, properties, demo, chat."""
+"""The whatsapp-assistant command: serve, worker, migrate, accounts, users, listings, demo, chat."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from whatsapp_assistant.accounts import service as accounts
-from whatsapp_assistant.accounts.schemas import AccountCreate, CreatedAccount
+from whatsapp_assistant.accounts import sessions as user_sessions
+from whatsapp_assistant.accounts.schemas import AccountCreate, CreatedAccount, UserCreate, UserRead
 from whatsapp_assistant.app import build_database, create_app, running_services
 from whatsapp_assistant.cli import chat as chat_session
 from whatsapp_assistant.cli import demo as demo_data
@@ -31,8 +32,10 @@ app = typer.Typer(
     help="An AI assistant on a real-estate agent's WhatsApp number.", no_args_is_help=True
 )
 accounts_app = typer.Typer(help="Agent accounts.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in to an account.", no_args_is_help=True)
 properties_app = typer.Typer(help="Listings.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(users_app, name="users")
 app.add_typer(properties_app, name="properties")
 console = Console(stderr=True)
 
@@ -157,6 +160,54 @@ async def _create_account(
     try:
         async with db.session_scope() as session:
             return await accounts.sign_up(session, data)
+    finally:
+        await db.dispose()
+
+
+@users_app.command("create")
+def users_create(
+    account: Annotated[uuid.UUID, typer.Option(help="Account id.")],
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    password: Annotated[str, typer.Option(help="Sign-in password (8+ characters).")],
+    name: Annotated[str, typer.Option(help="The person's name.")] = "",
+) -> None:
+    """Add a person who signs in to an account; prints the user as one JSON object."""
+    settings = _settings()
+    _upgrade(settings)
+    user = _run(
+        _create_user(settings, account, UserCreate(email=email, password=password, name=name))
+    )
+    typer.echo(user.model_dump_json())
+
+
+async def _create_user(settings: Settings, account_id: uuid.UUID, data: UserCreate) -> UserRead:
+    db = build_database(settings)
+    try:
+        async with db.session_scope() as session:
+            user = await accounts.create_user(session, account_id, data)
+            return UserRead.model_validate(user)
+    finally:
+        await db.dispose()
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    email: Annotated[str, typer.Option(help="The user's sign-in email.")],
+    password: Annotated[str, typer.Option(help="The new password (8+ characters).")],
+) -> None:
+    """Set a new password and sign the user out everywhere."""
+    settings = _settings()
+    _upgrade(settings)
+    user, revoked = _run(_reset_password(settings, email, password))
+    typer.echo(json.dumps({**user.model_dump(mode="json"), "sessions_revoked": revoked}))
+
+
+async def _reset_password(settings: Settings, email: str, password: str) -> tuple[UserRead, int]:
+    db = build_database(settings)
+    try:
+        async with db.session_scope() as session:
+            user, revoked = await user_sessions.reset_password(session, email, password)
+            return UserRead.model_validate(user), revoked
     finally:
         await db.dispose()
 

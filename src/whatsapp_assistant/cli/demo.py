@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from whatsapp_assistant.accounts import service as accounts
+from whatsapp_assistant.accounts import sessions
 from whatsapp_assistant.accounts.models import User
 from whatsapp_assistant.accounts.schemas import AccountCreate, PersonaData
 from whatsapp_assistant.app import build_database
@@ -54,6 +55,9 @@ async def ensure_demo(settings: Settings) -> DemoInfo:
             else:
                 account_id = user.account_id
                 api_key = await accounts.create_api_key(session, account_id, name="demo")
+                # The printed sign-in must work, even after someone changed the password.
+                if not accounts.check_password(user.password_hash, DEMO_PASSWORD):
+                    await sessions.reset_password(session, DEMO_EMAIL, DEMO_PASSWORD)
             await accounts.update_persona(
                 session,
                 account_id,
@@ -83,7 +87,7 @@ def instructions(info: DemoInfo, settings: Settings) -> str:
         [
             f"Demo account ready: {DEMO_NAME} ({info.listings} sample listings)",
             f"  account id : {info.account_id}",
-            f"  sign in    : {info.email} / {info.password}",
+            f"  sign in    : {base}/login  as {info.email} / {info.password}",
             f"  API key    : {info.api_key}",
             "",
             "Try it:",

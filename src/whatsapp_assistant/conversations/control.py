@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.db.session import Database
@@ -52,16 +53,20 @@ async def take_over(
             session, conversation, "mode_changed", actor=actor, mode="human", reason=reason
         )
         logger.info("conversation %s taken over by %s", conversation.id, actor)
-    await session.execute(
+        await live.publish_conversation(session, conversation)
+    error = f"cancelled: taken over by {actor}"
+    cancelled = await session.execute(
         update(Message)
         .where(
             Message.conversation_id == conversation.id,
             Message.author == "ai",
             Message.status == "queued",
         )
-        .values(status="cancelled", error=f"cancelled: taken over by {actor}")
+        .values(status="cancelled", error=error)
+        .returning(Message.id)
         .execution_options(synchronize_session=False)
     )
+    live.publish_cancelled(session, conversation, list(cancelled.scalars()), error)
     await session.execute(
         update(Followup)
         .where(Followup.conversation_id == conversation.id, Followup.status == "pending")
@@ -74,9 +79,11 @@ async def hand_back(
     session: AsyncSession, conversation: Conversation, *, actor: str, answer_pending: bool
 ) -> bool:
     """Back to the AI. Returns whether an unanswered customer message now wants a reply."""
-    if await _switch(session, conversation, "ai"):
+    changed = await _switch(session, conversation, "ai")
+    if changed:
         record_event(session, conversation, "mode_changed", actor=actor, mode="ai")
     if conversation.escalated:
+        changed = True
         conversation.escalated = False
         await session.execute(
             update(Escalation)
@@ -84,6 +91,8 @@ async def hand_back(
             .values(resolved_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+    if changed:
+        await live.publish_conversation(session, conversation)
     newest = await newest_customer_message_at(session, conversation.id)
     if newest is None or (
         conversation.answered_through is not None and newest <= conversation.answered_through

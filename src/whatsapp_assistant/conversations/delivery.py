@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import InboundMessage, StatusUpdate
+from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.conversations.threads import find_conversation
 from whatsapp_assistant.kit.clock import utcnow
@@ -45,9 +46,12 @@ async def apply_status(session: AsyncSession, channel: Channel, event: StatusUpd
     if message is None:
         return
     new_status = advance(message.status, event.status)
-    if new_status == "failed" and message.status != "failed":
+    if new_status == message.status:
+        return
+    if new_status == "failed":
         message.error = event.description or event.status
     message.status = new_status
+    live.publish_status(session, message)
 
 
 async def reconcile_echo(session: AsyncSession, channel: Channel, event: InboundMessage) -> None:
@@ -78,3 +82,4 @@ async def reconcile_echo(session: AsyncSession, channel: Channel, event: Inbound
     message.provider_message_id = event.provider_message_id
     message.status = "sent"
     message.sent_at = utcnow()
+    live.publish_status(session, message)

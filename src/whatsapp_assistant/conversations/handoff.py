@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.channels.models import Channel
-from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations import live, outbox
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.snapshot import Snapshot
@@ -50,6 +50,7 @@ async def escalate(
     conversation.escalated = True
     record_event(session, conversation, "escalated", actor=plan.actor, reason=plan.reason)
     record_event(session, conversation, "mode_changed", actor=plan.actor, mode="human")
+    await live.publish_conversation(session, conversation)
     return await _alert_agent(session, conversation, snapshot, plan)
 
 

@@ -23,7 +23,7 @@ from whatsapp_assistant.channels.types import (
     ParsedWebhook,
     StatusUpdate,
 )
-from whatsapp_assistant.conversations import control, delivery, optout
+from whatsapp_assistant.conversations import control, delivery, live, optout
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.threads import find_conversation, open_conversation
 from whatsapp_assistant.kit.clock import utcnow
@@ -131,6 +131,7 @@ async def ingest_message(
         return None
     result.stored += 1
     conversation.last_message_at = utcnow()
+    live.publish_message(session, message)
     if event.origin == "phone":
         await _typed_on_phone(session, channel, conversation, event)
     elif event.answerable:
@@ -215,12 +216,14 @@ async def _apply_edit(session: AsyncSession, channel: Channel, event: MessageEdi
     target.data = target.data | {"edits": history}  # keep the history, show the new text
     target.text = printable(event.new_text)
     target.edited_at = event.timestamp
+    live.publish_message(session, target)
 
 
 async def _apply_delete(session: AsyncSession, channel: Channel, event: MessageDelete) -> None:
     target = await _find_message(session, channel, event.chat_id, event.target_id)
     if target is not None:
         target.deleted_at = event.timestamp  # hidden from the AI's context from now on
+        live.publish_message(session, target)
 
 
 async def _log_call(
@@ -245,3 +248,4 @@ async def _log_call(
     except IntegrityError:
         return
     result.stored += 1
+    live.publish_message(session, row)

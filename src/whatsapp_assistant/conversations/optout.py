@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.accounts import service as accounts
-from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations import live, outbox
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.escalation import messages, rules
@@ -28,6 +28,7 @@ async def apply(
     contact.opted_out_at = utcnow() if opting_out else None
     kind = "opted_out" if opting_out else "opted_in"
     record_event(session, conversation, kind, actor="customer")
+    await live.publish_conversation(session, conversation)
     text = (messages.opted_out_text if opting_out else messages.opted_in_text)(language)
     conversation.answered_through = message.created_at  # STOP/START itself wants no AI reply
     return outbox.queue_text(

@@ -13,6 +13,7 @@ from whatsapp_assistant.channels.errors import SendError
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import adapter_for
 from whatsapp_assistant.channels.types import OutboundMessage
+from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.runtime import SEND_JOB, Runtime
 from whatsapp_assistant.kit.clock import utcnow
@@ -61,6 +62,8 @@ def queue_text(
     ]
     session.add_all(rows)
     conversation.last_message_at = utcnow()
+    for row in rows:
+        live.publish_message(session, row)
     return rows
 
 
@@ -100,6 +103,7 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
         assert contact is not None
         if not may_receive(contact, message):
             message.status, message.error = "cancelled", "cancelled: the contact opted out"
+            live.publish_status(session, message)
             return None
         return message, channel, contact.chat_id
 
@@ -118,13 +122,15 @@ async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:
     except SendError as exc:
         return await _record_failure(runtime, message, exc)
     async with runtime.db.session_scope() as session:
-        await session.execute(
+        done = await session.execute(
             update(Message)
             .where(Message.id == message_id, Message.status == "sending")
             .values(
                 status="sent", provider_message_id=receipt.provider_message_id, sent_at=utcnow()
             )
         )
+        if getattr(done, "rowcount", 0) == 1:
+            live.publish_updated_status(session, message, status="sent", error=message.error)
     return "sent"
 
 
@@ -132,16 +138,17 @@ async def _record_failure(runtime: Runtime, message: Message, exc: SendError) ->
     attempts = int(message.data.get("send_attempts", 0)) + 1
     retry = exc.retryable and attempts <= len(SEND_RETRY_DELAYS)
     logger.warning("send of %s failed (%s), retry=%s", message.id, exc.status_code, retry)
+    status = "queued" if retry else "failed"
     async with runtime.db.session_scope() as session:
-        await session.execute(
+        done = await session.execute(
             update(Message)
             .where(Message.id == message.id, Message.status == "sending")
             .values(
-                status="queued" if retry else "failed",
-                error=exc.message,
-                data=message.data | {"send_attempts": attempts},
+                status=status, error=exc.message, data=message.data | {"send_attempts": attempts}
             )
         )
+        if getattr(done, "rowcount", 0) == 1:
+            live.publish_updated_status(session, message, status=status, error=exc.message)
         if retry:
             runtime.queue.defer_on_commit(
                 session,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -24,6 +24,9 @@ def on_commit(session: AsyncSession, callback: AfterCommit) -> None:
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Copied into every session's `info`: how commit-time side effects (the pub/sub of
+    # infra/pubsub.py) find their collaborators without a global.
+    info: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
@@ -32,6 +35,7 @@ class Database:
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:
+            session.info.update(self.info)
             try:
                 yield session
                 await session.commit()

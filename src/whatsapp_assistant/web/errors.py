@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from whatsapp_assistant.errors import DomainError, ErrorKind
 
@@ -47,6 +49,31 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, 422)
 
 
+class CsrfRejected(Exception):
+    """An unsafe cookie-authenticated request without this session's CSRF token."""
+
+
+class SignInRequired(Exception):
+    """A page needs a signed-in user; the browser goes to the login page and comes back."""
+
+    def __init__(self, next_path: str | None = None) -> None:
+        super().__init__("sign in required")
+        self.next_path = next_path
+
+
+async def _csrf_rejected(_request: Request, _exc: Exception) -> JSONResponse:
+    message = "missing or wrong CSRF token: reload the page and try again"
+    return JSONResponse(error_body("csrf_failed", message), 403)
+
+
+async def _sign_in_required(_request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, SignInRequired)
+    query = f"?{urlencode({'next': exc.next_path})}" if exc.next_path else ""
+    return RedirectResponse(f"/login{query}", 303)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(CsrfRejected, _csrf_rejected)
+    app.add_exception_handler(SignInRequired, _sign_in_required)

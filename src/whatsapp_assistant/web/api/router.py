@@ -1,10 +1,18 @@
-"""The /api/v1 router: every JSON route, each behind an API key."""
+"""The /api/v1 router: every JSON route, each behind an API key or a signed-in session."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from whatsapp_assistant.web.api import account, channels, conversations, persona, properties
+from whatsapp_assistant.web import realtime
+from whatsapp_assistant.web.api import (
+    account,
+    api_keys,
+    channels,
+    conversations,
+    persona,
+    properties,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(channels.router)
@@ -12,3 +20,5 @@ api_router.include_router(persona.router)
 api_router.include_router(conversations.router)
 api_router.include_router(properties.router)
 api_router.include_router(account.router)
+api_router.include_router(realtime.router)
+api_router.include_router(api_keys.router)

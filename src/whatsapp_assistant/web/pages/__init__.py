@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2), signed in with the session cookie."""
