@@ -86,10 +86,31 @@ class JobQueue:
             await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat)
         )
         for job in stalled:
-            await manager.retry_job(job)
+            await self._retry_or_close(job)
         if stalled:
             logger.warning("retried %d jobs of dead workers", len(stalled))
         return len(stalled)
+
+    async def _retry_or_close(self, job: procrastinate.jobs.Job) -> None:
+        manager = self.app.job_manager
+        assert job.id is not None
+        try:
+            await manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:
+            # The recovery already deferred a fresh job under the same queueing lock while this
+            # one still looked alive: that job redoes this one's work from the rows, so this one
+            # is closed. Retrying it would fail on every run, and it would hold its lock forever.
+            await self._close(job.id)
+        except procrastinate.exceptions.ConnectorException:
+            logger.info("stalled job %s was retried or finished by another worker", job.id)
+
+    async def _close(self, job_id: int) -> None:
+        try:
+            await self.app.job_manager.finish_job_by_id_async(
+                job_id, status=procrastinate.jobs.Status.ABORTED, delete_job=False
+            )
+        except procrastinate.exceptions.ConnectorException:
+            logger.info("stalled job %s was retried or finished by another worker", job_id)
 
     def defer_on_commit(self, session: AsyncSession, task_name: str, **options: Any) -> None:
         async def _defer() -> None:

@@ -1,0 +1,286 @@
+"""Invariant 3 under load: a reply the AI was still drafting is never sent after a takeover.
+
+Sixty customers write within six seconds; the fake model takes 1-2 s over each draft. Fifty
+conversations are taken over through the API at a random moment while their draft is in flight,
+ten are left alone and must get their reply in the same run (so the test can fail). On a loaded
+machine a takeover call can outlast a 1-2 s draft, so for half of the fifty the fake also holds
+its answer until just after the takeover returned: those always race the guarded commit. On
+PostgreSQL the drafts are made by three real `whatsapp-assistant worker` processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from tests.builders import create_property
+from tests.conftest import ApiAccount
+from tests.conversations.harness import JAMES, Service, settle, wait_until
+from tests.fakes.anthropic_server import FakeAnthropic, text_reply
+from tests.fakes.green_api import FakeGreenAPI
+from tests.fakes.llm_base import JSON, FakeResponse
+from tests.races.conftest import (
+    LISTING,
+    Processes,
+    claude,
+    claude_env,
+    conversation_ids,
+    customer_text,
+    is_postgres,
+    messages_of,
+    sends_to,
+    serving,
+)
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations.models import Message
+from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.kit.clock import utcnow
+
+TAKEN_OVER = 50
+LEFT_ALONE = 10
+DRAFT_SECONDS = (1.0, 2.0)
+TAKEOVER_WITHIN = 0.8  # seconds after the model got the request: always inside the draft
+STAGGER_SECONDS = 0.1  # customers write over 6 s, so takeovers do not all queue up at once
+HELD_EXTRA_SECONDS = 0.3  # a held draft answers this long (at most) after its takeover returned
+WORKER_PROCESSES = 3
+_TAG = re.compile(r"\[chat (\d{3})\]")
+
+
+def chat_of(index: int) -> str:
+    return f"35191{index:07d}@c.us"
+
+
+class SlowDrafts:
+    """The fake model's responder: each draft takes a random 1-2 s and names a listing.
+
+    It runs in the fake server's thread (one per request) and tells the test's event loop which
+    chat's request has arrived. A held chat's answer also waits until the test releases it."""
+
+    def __init__(self, seed: int, chats: range, *, held: set[int]) -> None:
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._loop = asyncio.get_running_loop()
+        self.arrived = {index: asyncio.Event() for index in chats}
+        self._held = {index: threading.Event() for index in held}
+        self.answer_due: dict[int, float] = {}  # chat index -> when its answer leaves the fake
+
+    def release(self, index: int) -> None:
+        if index in self._held:
+            self._held[index].set()
+
+    def __call__(self, body: JSON) -> FakeResponse:
+        tags = _TAG.findall(json.dumps(body.get("messages", [])))
+        index = int(tags[-1]) if tags else -1
+        with self._lock:
+            delay = self._random.uniform(*DRAFT_SECONDS)
+            extra = self._random.uniform(0, HELD_EXTRA_SECONDS)
+            self.answer_due[index] = time.monotonic() + delay
+        if index in self.arrived:
+            self._loop.call_soon_threadsafe(self.arrived[index].set)
+        if index in self._held:
+            time.sleep(delay)
+            self._held[index].wait(timeout=30)
+            time.sleep(extra)
+            delay = 0.0
+            with self._lock:
+                self.answer_due[index] = time.monotonic()
+        reply = text_reply(f"For chat {index:03d}: the {LISTING}, €372,000, is available.")
+        return FakeResponse(reply.status, reply.body, reply.headers, delay)
+
+    @property
+    def last_answer_due(self) -> float:
+        with self._lock:
+            return max(self.answer_due.values(), default=0.0)
+
+
+@dataclass(frozen=True)
+class Takeover:
+    returned_at: float
+    sent_before: int  # messages the chat had received when the takeover call returned
+
+
+@pytest.fixture
+async def service(
+    database_url: str,
+    settings: Settings,
+    db: Database,
+    api_account: ApiAccount,
+    fake_green_api: FakeGreenAPI,
+    fake_anthropic: FakeAnthropic,
+    processes: Processes,
+) -> AsyncIterator[Service]:
+    """SQLite: one process, jobs in it. PostgreSQL: the API here, jobs in three workers."""
+    async with db.session_scope() as session:
+        await create_property(session, api_account.account_id)
+    postgres = is_postgres(database_url)
+    here = claude(settings, fake_anthropic, run_worker_in_process=not postgres)
+    async with serving(here, db, api_account, fake_green_api) as running:
+        if postgres:
+            await processes.workers(WORKER_PROCESSES, **claude_env(fake_anthropic))
+        yield running
+
+
+class TestTakeoverDuringDraft:
+    """reply._commit's conditional UPDATE (mode = ai and the version the draft was read at, in
+    the transaction of the outbox insert), with control.take_over bumping the version and
+    cancelling queued AI rows, and outbox._claim refusing AI rows of a human conversation."""
+
+    async def test_reply_still_being_drafted_is_never_sent_after_the_takeover_returned(
+        self, service: Service, fake_anthropic: FakeAnthropic
+    ) -> None:
+        seed = random.randrange(1_000_000)
+        context = f"(random seed {seed})"
+        everyone = range(TAKEN_OVER + LEFT_ALONE)
+        pick = random.Random(seed)
+        chosen = set(pick.sample(everyone, TAKEN_OVER))
+        held = set(pick.sample(sorted(chosen), TAKEN_OVER // 2))
+        drafts = SlowDrafts(seed, everyone, held=held)
+        fake_anthropic.responder = drafts
+        takeovers: dict[int, Takeover] = {}
+
+        async def customer(index: int) -> None:
+            await asyncio.sleep(index * STAGGER_SECONDS)
+            text = f"[chat {index:03d}] Hello, I am looking for a 2 bedroom flat to buy in Lisbon"
+            answer = await service.post_webhook(
+                customer_text(chat_of(index), f"3EB0RACE{index:012d}", text)
+            )
+            assert answer.status_code == 200, answer.text
+            if index in chosen:
+                conversation_id = (await conversation_ids(service.db))[chat_of(index)]
+                await asyncio.wait_for(drafts.arrived[index].wait(), timeout=30)
+                await asyncio.sleep(pick.uniform(0, TAKEOVER_WITHIN))
+                takeovers[index] = await _take_over(service, chat_of(index), conversation_id)
+                drafts.release(index)
+
+        await asyncio.gather(*(customer(index) for index in everyone))
+        left_alone = [index for index in everyone if index not in chosen]
+        await wait_until(
+            lambda: all(sends_to(service.green_api, chat_of(i)) for i in left_alone), within=30
+        )
+        # Wait out every draft still in flight, and the commit and send that would follow it.
+        await asyncio.sleep(max(0.0, drafts.last_answer_due - time.monotonic()) + 1.5)
+
+        for index in left_alone:
+            [reply] = sends_to(service.green_api, chat_of(index))
+            assert f"chat {index:03d}" in reply and LISTING in reply, context
+        late = {
+            index: sends_to(service.green_api, chat_of(index))
+            for index, takeover in takeovers.items()
+            if len(sends_to(service.green_api, chat_of(index))) != takeover.sent_before
+        }
+        assert late == {}, f"AI replies sent after the takeover returned {context}"
+        await _assert_dropped(service, drafts, takeovers, context)
+        assert held <= {i for i, t in takeovers.items() if t.returned_at < drafts.answer_due[i]}
+
+
+async def _assert_dropped(
+    service: Service, drafts: SlowDrafts, takeovers: dict[int, Takeover], context: str
+) -> None:
+    """A takeover that returned before the model even answered leaves no AI message but
+    cancelled ones. (A takeover call that ended after its draft may have seen the reply go out
+    before it returned, which is allowed.)"""
+    mid_draft = [i for i, t in takeovers.items() if t.returned_at < drafts.answer_due[i]]
+    ids = await conversation_ids(service.db)
+    for index in mid_draft:
+        assert takeovers[index].sent_before == 0, (index, context)
+        rows = await messages_of(service.db, ids[chat_of(index)], author="ai")
+        assert {row.status for row in rows} <= {"cancelled"}, (index, context)
+    listed = await service.client.get(
+        "/api/v1/conversations", headers=service.account.headers, params={"limit": 200}
+    )
+    modes = {row["id"]: row["mode"] for row in listed.json()}
+    assert {modes[str(ids[chat_of(index)])] for index in takeovers} == {"human"}
+
+
+async def _take_over(service: Service, chat_id: str, conversation_id: uuid.UUID) -> Takeover:
+    answer = await service.client.post(
+        f"/api/v1/conversations/{conversation_id}/mode",
+        headers=service.account.headers,
+        json={"mode": "human"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["mode"] == "human"
+    return Takeover(time.monotonic(), len(sends_to(service.green_api, chat_id)))
+
+
+WIRE_SECONDS = 1.5
+HELLO = "Hello, I am looking for a 2 bedroom flat to buy in Lisbon"
+
+
+@pytest.fixture
+async def offline_service(
+    settings: Settings, db: Database, api_account: ApiAccount, fake_green_api: FakeGreenAPI
+) -> AsyncIterator[Service]:
+    async with db.session_scope() as session:
+        await create_property(session, api_account.account_id)
+    # Recovery once an hour: a periodic run must not tidy up the row the tests leave behind.
+    quiet = settings.model_copy(update={"recovery_every_seconds": 3600})
+    async with serving(quiet, db, api_account, fake_green_api) as running:
+        yield running
+
+
+class TestTakeoverDuringSend:
+    """actions._take_over waits after its commit (control.wait_for_inflight_ai) for an AI send
+    that was already claimed: the call returns only once that send has finished."""
+
+    async def test_takeover_while_the_reply_is_on_the_wire_returns_after_it_was_delivered(
+        self, offline_service: Service, fake_green_api: FakeGreenAPI
+    ) -> None:
+        fake_green_api.delay_next(WIRE_SECONDS)  # Green API holds the sendMessage call
+        await offline_service.post_webhook(customer_text(JAMES, "3EB0WIRE000000000001", HELLO))
+        await wait_until(lambda: any("/sendMessage/" in r.path for r in fake_green_api.requests))
+        [conversation_id] = (await conversation_ids(offline_service.db)).values()
+
+        started = time.monotonic()
+        taken = await offline_service.client.post(
+            f"/api/v1/conversations/{conversation_id}/mode",
+            headers=offline_service.account.headers,
+            json={"mode": "human"},
+        )
+        took = time.monotonic() - started
+        assert taken.status_code == 200, taken.text
+        delivered_before_return = len(fake_green_api.sent_messages)
+        await settle(1.0)
+        assert delivered_before_return == len(fake_green_api.sent_messages) == 1
+        assert took >= WIRE_SECONDS / 2
+
+    async def test_send_left_on_the_wire_by_a_dead_process_does_not_hold_up_the_takeover(
+        self, offline_service: Service, settings: Settings
+    ) -> None:
+        """A row left 'sending' longer than SENDING_STALE_AFTER_SECONDS ago is, by the system's
+        own rule (recovery.recover), abandoned by a dead process, not a send in flight: waiting
+        for it keeps the agent's takeover call hanging for control.INFLIGHT_WAIT_SECONDS."""
+        await offline_service.post_webhook(customer_text(JAMES, "3EB0DEAD000000000001", HELLO))
+        await offline_service.wait_for_sends(1)
+        [conversation_id] = (await conversation_ids(offline_service.db)).values()
+        stale = settings.sending_stale_after_seconds
+        async with offline_service.db.session_scope() as session:
+            await session.execute(
+                update(Message)
+                .where(Message.conversation_id == conversation_id, Message.author == "ai")
+                .values(
+                    status="sending",
+                    provider_message_id=None,
+                    claimed_at=utcnow() - timedelta(seconds=stale + 60),
+                )
+            )
+
+        started = time.monotonic()
+        taken = await offline_service.client.post(
+            f"/api/v1/conversations/{conversation_id}/mode",
+            headers=offline_service.account.headers,
+            json={"mode": "human"},
+        )
+        assert taken.status_code == 200, taken.text
+        assert time.monotonic() - started < 2.0
