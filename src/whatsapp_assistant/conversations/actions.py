@@ -75,4 +75,12 @@ async def _take_over(
 ) -> None:
     """Take over, and answer the caller only once no AI send is still on the wire (invariant 3)."""
     await control.take_over(session, conversation, actor=actor, reason=reason)
-    on_commit(session, partial(control.wait_for_inflight_ai, runtime.db, conversation.id))
+    on_commit(
+        session,
+        partial(
+            control.wait_for_inflight_ai,
+            runtime.db,
+            conversation.id,
+            stale_after_seconds=runtime.settings.sending_stale_after_seconds,
+        ),
+    )

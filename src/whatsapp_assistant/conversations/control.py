@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,7 +118,9 @@ async def newest_customer_message_at(
     return newest
 
 
-async def wait_for_inflight_ai(db: Database, conversation_id: uuid.UUID) -> None:
+async def wait_for_inflight_ai(
+    db: Database, conversation_id: uuid.UUID, *, stale_after_seconds: float
+) -> None:
     """After a takeover: let an AI send that was already on the wire finish (or fail), so that
     once the takeover call returns, nothing more from the AI reaches the customer."""
     deadline = asyncio.get_running_loop().time() + INFLIGHT_WAIT_SECONDS
@@ -130,6 +132,7 @@ async def wait_for_inflight_ai(db: Database, conversation_id: uuid.UUID) -> None
                         Message.conversation_id == conversation_id,
                         Message.author == "ai",
                         Message.status == "sending",
+                        Message.claimed_at > utcnow() - timedelta(seconds=stale_after_seconds),
                     )
                 )
             ).scalar()
