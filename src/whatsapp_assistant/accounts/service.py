@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -31,6 +32,7 @@ from whatsapp_assistant.kit.ids import new_token, sha256_hex
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "wa_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_password(password: str) -> str:
@@ -149,8 +151,12 @@ async def find_api_key(session: AsyncSession, key: str) -> ApiKey | None:
         return None
     stmt = select(ApiKey).where(ApiKey.key_hash == sha256_hex(key), ApiKey.revoked_at.is_(None))
     api_key = (await session.execute(stmt)).scalar_one_or_none()
-    if api_key is not None:
-        api_key.last_used_at = utcnow()
+    now = utcnow()
+    if api_key is not None and (
+        api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION
+    ):
+        # At most once a minute: a write per request would queue concurrent calls on this row.
+        api_key.last_used_at = now
     return api_key
 
 
