@@ -55,8 +55,11 @@ BURST = (
     "we could move in by March",
 )
 # Each message comes within the debounce window of the one before, the burst outlasts it.
-DEBOUNCE_SECONDS = 1.0
-BURST_GAP_SECONDS = 0.3
+# Each gap is well inside the debounce window (a loaded machine may stretch it by a second),
+# while the whole burst (4 gaps) outlasts it: only waiting for quiet, not the job's delay
+# alone, gives one reply.
+DEBOUNCE_SECONDS = 2.0
+BURST_GAP_SECONDS = 0.8
 DRAFT = f"The {LISTING} fits: €372,000, 2 bedrooms, a terrace."
 
 
@@ -178,7 +181,7 @@ class TestBurstWithinTheDebounce:
                 assert answer.status_code == 200
                 await asyncio.sleep(BURST_GAP_SECONDS)
             await service.wait_for_sends(1)
-            await settle(2.0)  # a second reply would come within a debounce window
+            await settle(DEBOUNCE_SECONDS + 1.0)  # a second reply would come by now
         assert [sent["message"] for sent in fake_green_api.sent_messages] == [DRAFT]
         [request] = fake_anthropic.requests
         for text in BURST:
