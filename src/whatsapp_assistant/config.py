@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # A worker silent for this long is dead: its jobs are retried by another one.
     worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
     stalled_after_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Waits before each further try of a send that failed in a way that may pass (after the
+    # client's own quick retries); past the last one the message is marked failed.
+    send_retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0)
     # A send left 'sending' this long without an echo from the provider is tried again.
     sending_stale_after_seconds: float = Field(default=120.0, gt=0, le=86400)
     max_webhook_bytes: int = 256 * 1024

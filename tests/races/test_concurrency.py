@@ -39,10 +39,8 @@ from tests.races.conftest import (
     sends_to,
     serving,
 )
-from whatsapp_assistant.app import running_services
 from whatsapp_assistant.channels.models import WebhookEvent
 from whatsapp_assistant.config import Settings
-from whatsapp_assistant.conversations import outbox
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.db.session import Database
 
@@ -274,13 +272,9 @@ async def _messages_via_api(service: Service, conversation_id: uuid.UUID) -> lis
 
 
 class TestGreenApiDown:
-    """outbox._record_failure: a send that keeps failing is retried a bounded number of times
-    (SEND_RETRY_DELAYS), then ends 'failed' with the provider's error, visible in the inbox.
-
-    SEND_RETRY_DELAYS (5 s, 30 s, 120 s) is a module constant, not a setting, so the scheduled
-    retries cannot run in a test's time: the first attempt runs as in production, the scheduled
-    retry jobs are then played at once through the same job function (outbox.send_message).
-    """
+    """outbox._record_failure: a send that keeps failing is retried after each of
+    SEND_RETRY_DELAYS_SECONDS (by real scheduled jobs), then ends 'failed' with the provider's
+    error, visible in the inbox."""
 
     async def test_message_ends_failed_with_the_error_after_bounded_retries(
         self,
@@ -291,42 +285,30 @@ class TestGreenApiDown:
         listing: None,
     ) -> None:
         attempts_per_send = 2
-        down = settings.model_copy(update={"green_api_max_attempts": attempts_per_send})
+        delays = (0.2, 0.2, 0.2)
+        down = settings.model_copy(
+            update={
+                "green_api_max_attempts": attempts_per_send,
+                "send_retry_delays_seconds": delays,
+            }
+        )
         async with serving(down, db, api_account, fake_green_api) as service:
             fake_green_api.fail_next(503, count=10_000)
             await service.post_webhook(fixture("incoming_text"))
             conversation_id = await _one_conversation_id(db)
 
-            async def first_attempt_failed() -> bool:
+            async def ended_failed() -> bool:
                 rows = await _messages_via_api(service, conversation_id)
-                return any(row["author"] == "ai" and row["error"] for row in rows)
+                return any(row["author"] == "ai" and row["status"] == "failed" for row in rows)
 
-            await eventually(first_attempt_failed)
-            [reply] = [
-                r for r in await _messages_via_api(service, conversation_id) if r["author"] == "ai"
-            ]
-            assert reply["status"] == "queued"  # a retry is scheduled, not sent again at once
-            assert "503" in reply["error"]
-            await settle(1.0)
-            assert _send_calls(fake_green_api) == attempts_per_send
-
-            async with running_services(down, run_worker_here=False) as runtime:
-                outcomes = [
-                    await outbox.send_message(runtime, uuid.UUID(reply["id"]))
-                    for _ in range(len(outbox.SEND_RETRY_DELAYS) + 1)
-                ]
-            assert outcomes == ["retrying"] * (len(outbox.SEND_RETRY_DELAYS) - 1) + [
-                "failed",
-                "skipped",
-            ]
+            await eventually(ended_failed)
+            await settle(1.0)  # no further try after 'failed'
             [failed] = [
                 r for r in await _messages_via_api(service, conversation_id) if r["author"] == "ai"
             ]
         assert failed["status"] == "failed"
         assert "503" in failed["error"]
-        assert _send_calls(fake_green_api) == attempts_per_send * (
-            len(outbox.SEND_RETRY_DELAYS) + 1
-        )
+        assert _send_calls(fake_green_api) == attempts_per_send * (len(delays) + 1)
         assert fake_green_api.sent_messages == []
 
 

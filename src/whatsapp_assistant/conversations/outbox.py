@@ -22,7 +22,6 @@ from whatsapp_assistant.kit.text import split_text
 
 logger = logging.getLogger(__name__)
 
-SEND_RETRY_DELAYS = (5.0, 30.0, 120.0)  # after the adapter's own quick retries
 # The confirmation of STOP is the last automated message an opted-out contact receives.
 OPT_NOTICE = "opt_notice"
 
@@ -135,8 +134,9 @@ async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:
 
 
 async def _record_failure(runtime: Runtime, message: Message, exc: SendError) -> str:
+    delays = runtime.settings.send_retry_delays_seconds
     attempts = int(message.data.get("send_attempts", 0)) + 1
-    retry = exc.retryable and attempts <= len(SEND_RETRY_DELAYS)
+    retry = exc.retryable and attempts <= len(delays)
     logger.warning("send of %s failed (%s), retry=%s", message.id, exc.status_code, retry)
     status = "queued" if retry else "failed"
     async with runtime.db.session_scope() as session:
@@ -154,6 +154,6 @@ async def _record_failure(runtime: Runtime, message: Message, exc: SendError) ->
                 session,
                 SEND_JOB,
                 message_id=str(message.id),
-                delay_seconds=SEND_RETRY_DELAYS[attempts - 1],
+                delay_seconds=delays[attempts - 1],
             )
     return "retrying" if retry else "failed"
