@@ -12,11 +12,6 @@ class PayloadError(DomainError):
     kind: ErrorKind = "invalid"
 
 
-class WebhookUnauthorized(DomainError):
-    code = "invalid_webhook_token"
-    kind: ErrorKind = "unauthorized"
-
-
 class SendError(DomainError):
     """A send the provider refused or could not take; `retryable`: whether trying again may help."""
 

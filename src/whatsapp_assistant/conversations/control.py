@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.snapshot import UNANSWERABLE_KINDS
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.kit.clock import utcnow
@@ -26,7 +27,6 @@ from whatsapp_assistant.scheduling.models import Followup
 logger = logging.getLogger(__name__)
 
 INFLIGHT_WAIT_SECONDS = 20.0
-_NOT_ANSWERABLE = ("reaction", "sticker", "unsupported", "poll_update", "call")
 
 
 async def _switch(session: AsyncSession, conversation: Conversation, mode: str) -> bool:
@@ -112,7 +112,7 @@ async def newest_customer_message_at(
         Message.conversation_id == conversation_id,
         Message.author == "customer",
         Message.deleted_at.is_(None),
-        Message.kind.not_in(_NOT_ANSWERABLE),
+        Message.kind.not_in(UNANSWERABLE_KINDS),
     )
     newest: datetime | None = (await session.execute(stmt)).scalar()
     return newest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.db.tenancy import for_account
@@ -191,8 +191,3 @@ async def list_properties(
     return PropertyPage(
         items=[PropertyRead.model_validate(prop) for prop in page], total=len(matching)
     )
-
-
-async def count_properties(session: AsyncSession, account_id: uuid.UUID) -> int:
-    stmt = for_account(select(func.count()).select_from(Property), Property, account_id)
-    return int((await session.execute(stmt)).scalar_one())
