@@ -7,8 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from whatsapp_assistant.ai.providers.registry import make_provider
@@ -25,10 +28,12 @@ from whatsapp_assistant.jobs.worker import run_worker
 from whatsapp_assistant.web.api.router import api_router
 from whatsapp_assistant.web.deps import AppState
 from whatsapp_assistant.web.errors import install_error_handlers
-from whatsapp_assistant.web.pages import auth as auth_pages
+from whatsapp_assistant.web.pages.router import pages_router
 from whatsapp_assistant.web.webhooks.router import webhook_router
 
 logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def build_database(settings: Settings, *, pubsub: PubSub | None = None) -> Database:
@@ -86,7 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(webhook_router)
-    app.include_router(auth_pages.router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/inbox", 303)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

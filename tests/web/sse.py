@@ -34,7 +34,9 @@ def _free_port() -> int:
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[str]:
     """Run `app` (lifespan included) under uvicorn on 127.0.0.1: ASGITransport cannot stream."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=_free_port(), log_level="warning", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

@@ -105,7 +105,10 @@ def serve(
     where = settings.sqlite_path() or "PostgreSQL"
     console.print(f"AI provider: {settings.llm.effective_provider} · database: {where}")
     console.print(f"API docs: http://{host}:{port}/docs")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # Open live streams (SSE) never end by themselves: shutdown waits this long, then closes them.
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
+    )
 
 
 @app.command()

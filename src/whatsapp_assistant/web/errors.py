@@ -6,9 +6,11 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whatsapp_assistant.errors import DomainError, ErrorKind
+from whatsapp_assistant.web.templating import templates
 
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     "not_found": 404,
@@ -27,15 +29,44 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, o
     return {"error": error}
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+_PAGE_TITLES = {
+    403: "This form had expired",
+    404: "Not found",
+    409: "That changed meanwhile",
+    422: "That did not work",
+    503: "Unavailable for a moment",
+}
+
+
+def _is_page(request: Request) -> bool:
+    """A browser page (HTML answers), rather than the JSON API or a provider's webhook."""
+    return not request.url.path.startswith(("/api/", "/webhooks/", "/docs", "/openapi", "/static"))
+
+
+def page_error(request: Request, status: int, message: str) -> Response:
+    title = _PAGE_TITLES.get(status, "Something went wrong")
+    context = {"title": title, "message": message}
+    response = templates.TemplateResponse(request, "error.html", context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = STATUS_BY_KIND[exc.kind]
+    if _is_page(request):
+        # Another account's object reads "not found" here too (invariant 6).
+        message = "There is nothing here, or it is not yours." if status == 404 else exc.message
+        return page_error(request, status, message)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(exc.code, exc.message, exc.field), status, headers=headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if _is_page(request):
+        # Page forms validate their own fields; what reaches here is a malformed address.
+        return page_error(request, 404, "There is nothing here, or it is not yours.")
     fields = [
         {
             "field": ".".join(str(part) for part in err["loc"] if part != "body"),
@@ -61,7 +92,10 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
-async def _csrf_rejected(_request: Request, _exc: Exception) -> JSONResponse:
+async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
+    if _is_page(request):
+        message = "Nothing was changed. Go back, reload the page and try again."
+        return page_error(request, 403, message)
     message = "missing or wrong CSRF token: reload the page and try again"
     return JSONResponse(error_body("csrf_failed", message), 403)
 
@@ -72,7 +106,16 @@ async def _sign_in_required(_request: Request, exc: Exception) -> RedirectRespon
     return RedirectResponse(f"/login{query}", 303)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if _is_page(request) and exc.status_code == 404:
+        return page_error(request, 404, "There is no such page.")
+    body = error_body("http_error", str(exc.detail))
+    return JSONResponse(body, exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)

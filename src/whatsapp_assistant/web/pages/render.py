@@ -1,0 +1,62 @@
+"""Rendering a signed-in page: the layout's context, the notices, and the headers every page has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+
+from whatsapp_assistant.web.auth import CurrentUser
+from whatsapp_assistant.web.templating import templates
+
+# A form's outcome travels as `?done=<code>` on the redirect (post/redirect/get): fixed texts, so
+# nothing a link carries is ever shown as it came.
+NOTICES: dict[str, str] = {
+    "listing-created": "Listing added.",
+    "listing-saved": "Listing saved.",
+    "listing-deleted": "Listing deleted.",
+    "persona-saved": "Persona saved. The assistant uses it from its next reply.",
+    "channel-connected": "Channel connected.",
+    "channel-disconnected": "Channel disconnected.",
+    "settings-saved": "Settings saved.",
+    "key-revoked": "API key revoked.",
+    "taken-over": "You are answering this conversation. The assistant stays silent here.",
+    "handed-back": "The assistant answers this conversation again.",
+}
+
+
+def no_store(response: Response) -> Response:
+    """Pages carry a CSRF token and customers' words: never cached, never framed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def page(
+    request: Request,
+    user: CurrentUser,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """`template` rendered inside the layout, for `user`."""
+    done = request.query_params.get("done", "")
+    full = {
+        "user": user,
+        "csrf_token": user.csrf_token,
+        "notice": NOTICES.get(done),
+        "path": request.url.path,
+        **(context or {}),
+    }
+    return no_store(templates.TemplateResponse(request, template, full, status_code=status_code))
+
+
+def redirect(path: str, done: str | None = None) -> RedirectResponse:
+    """303 to a page of ours after a form, with the notice to show there."""
+    if done is not None:
+        assert done in NOTICES, done
+        path += ("&" if "?" in path else "?") + f"done={done}"
+    return RedirectResponse(path, 303)

@@ -1,0 +1,11 @@
+"""Every HTML page of the agent's web app, under one router."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from whatsapp_assistant.web.pages import auth, inbox
+
+pages_router = APIRouter(include_in_schema=False)
+pages_router.include_router(auth.router)
+pages_router.include_router(inbox.router)
