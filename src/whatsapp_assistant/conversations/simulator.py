@@ -18,6 +18,11 @@ from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.ids import new_token
 
 
+# The persona page's "try it" chat: a simulator conversation of its own, kept out of the inbox.
+SANDBOX_PHONE = "100000000000"
+SANDBOX_CHAT_ID = f"{SANDBOX_PHONE}@c.us"
+
+
 async def receive_simulated(
     runtime: Runtime, session: AsyncSession, account_id: uuid.UUID, data: SimulatedMessage
 ) -> Message:
