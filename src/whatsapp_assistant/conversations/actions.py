@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.accounts.models import Account
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import adapter_for
-from whatsapp_assistant.conversations import control, outbox
+from whatsapp_assistant.conversations import control, inbox, live, outbox
 from whatsapp_assistant.conversations.inbox import get_conversation
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
@@ -68,6 +68,16 @@ async def send_as_agent(
     await session.flush()
     outbox.send_on_commit(runtime, session, rows)
     return rows
+
+
+async def mark_read(
+    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID
+) -> Conversation:
+    """The agent opened the thread; other open inboxes of the account drop its unread badge."""
+    conversation = await get_conversation(session, account_id, conversation_id)
+    if await inbox.mark_read(session, conversation):
+        await live.publish_conversation(session, conversation)
+    return conversation
 
 
 async def _take_over(

@@ -4,40 +4,81 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels.simulator.sandbox import SANDBOX_CHAT_ID
 from whatsapp_assistant.conversations.errors import ConversationNotFound
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.schemas import (
     ContactRead,
     ConversationFilters,
     ConversationRead,
+    MessagePreview,
 )
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.escalation.models import Escalation
+from whatsapp_assistant.kit.clock import utcnow
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def list_conversations(
     session: AsyncSession, account_id: uuid.UUID, filters: ConversationFilters
 ) -> list[ConversationRead]:
+    """Newest first; the persona page's sandbox chat is not a customer and is left out."""
     stmt = (
         for_account(select(Conversation, Contact), Conversation, account_id)
         .join(Contact, Contact.id == Conversation.contact_id)
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .where(not_(and_(Channel.type == "simulator", Contact.chat_id == SANDBOX_CHAT_ID)))
         .order_by(Conversation.last_message_at.desc(), Conversation.id)
         .limit(filters.limit)
         .offset(filters.offset)
     )
+    stmt = _filtered(stmt, filters)
+    rows = (await session.execute(stmt)).all()
+    return await _read_many(session, [(conversation, contact) for conversation, contact in rows])
+
+
+def _filtered(
+    stmt: Select[Conversation, Contact], filters: ConversationFilters
+) -> Select[Conversation, Contact]:
     if filters.mode is not None:
         stmt = stmt.where(Conversation.mode == filters.mode)
     if filters.escalated is not None:
         stmt = stmt.where(Conversation.escalated.is_(filters.escalated))
-    rows = (await session.execute(stmt)).all()
-    reasons = await _open_escalation_reasons(session, [c.id for c, _ in rows if c.escalated])
-    return [
-        _read(conversation, contact, reasons.get(conversation.id)) for conversation, contact in rows
-    ]
+    if filters.needs_me:
+        stmt = stmt.where(or_(Conversation.escalated.is_(True), Conversation.mode == "human"))
+    words = (filters.q or "").strip()
+    if words:
+        # LIKE is case-insensitive for ASCII on SQLite; lower() makes PostgreSQL agree.
+        pattern = (
+            "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        said = exists().where(
+            Message.conversation_id == Conversation.id,
+            func.lower(Message.text).like(pattern, escape="\\"),
+        )
+        stmt = stmt.where(
+            or_(
+                func.lower(Contact.name).like(pattern, escape="\\"),
+                Contact.phone.like(pattern, escape="\\"),
+                said,
+            )
+        )
+    return stmt
+
+
+async def mark_read(session: AsyncSession, conversation: Conversation) -> bool:
+    """The agent has seen the thread: True if that cleared unread messages."""
+    had_unread = bool(await _unread_counts(session, [conversation]))
+    conversation.agent_read_at = utcnow()
+    await session.flush()
+    return had_unread
 
 
 async def get_conversation(
@@ -58,8 +99,8 @@ async def read_conversation(
     conversation = await get_conversation(session, account_id, conversation_id)
     contact = await session.get(Contact, conversation.contact_id)
     assert contact is not None
-    reasons = await _open_escalation_reasons(session, [conversation.id])
-    return _read(conversation, contact, reasons.get(conversation.id))
+    (read,) = await _read_many(session, [(conversation, contact)])
+    return read
 
 
 async def list_messages(
@@ -92,6 +133,76 @@ async def _open_escalation_reasons(
     )
     rows = (await session.execute(stmt)).all()
     return {row[0]: row[1] for row in rows}  # oldest first, so the newest reason wins
+
+
+async def _unread_counts(
+    session: AsyncSession, conversations: list[Conversation]
+) -> dict[uuid.UUID, int]:
+    """Customer messages newer than the agent's last look, per conversation (zeros left out)."""
+    if not conversations:
+        return {}
+    stmt = (
+        select(Message.conversation_id, func.count())
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.conversation_id.in_([c.id for c in conversations]),
+            Message.direction == "in",
+            Message.created_at > func.coalesce(Conversation.agent_read_at, _EPOCH),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {row[0]: row[1] for row in (await session.execute(stmt)).all()}
+
+
+async def _last_messages(
+    session: AsyncSession, conversation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, MessagePreview]:
+    if not conversation_ids:
+        return {}
+    newest = (
+        select(
+            Message,
+            func.row_number()
+            .over(
+                partition_by=Message.conversation_id,
+                order_by=(Message.created_at.desc(), Message.id.desc()),
+            )
+            .label("n"),
+        )
+        .where(Message.conversation_id.in_(conversation_ids))
+        .subquery()
+    )
+    stmt = select(newest).where(newest.c.n == 1)
+    return {
+        row.conversation_id: MessagePreview(
+            author=row.author,
+            kind=row.kind,
+            text=row.text,
+            status=row.status,
+            created_at=row.created_at,
+        )
+        for row in (await session.execute(stmt)).all()
+    }
+
+
+async def _read_many(
+    session: AsyncSession, rows: list[tuple[Conversation, Contact]]
+) -> list[ConversationRead]:
+    """The API's shape for each row, with three queries for the whole page, not three per row."""
+    conversations = [conversation for conversation, _ in rows]
+    ids = [c.id for c in conversations]
+    reasons = await _open_escalation_reasons(session, [c.id for c in conversations if c.escalated])
+    unread = await _unread_counts(session, conversations)
+    last = await _last_messages(session, ids)
+    return [
+        _read(conversation, contact, reasons.get(conversation.id)).model_copy(
+            update={
+                "unread": unread.get(conversation.id, 0),
+                "last_message": last.get(conversation.id),
+            }
+        )
+        for conversation, contact in rows
+    ]
 
 
 def _read(conversation: Conversation, contact: Contact, reason: str | None) -> ConversationRead:

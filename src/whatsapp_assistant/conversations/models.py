@@ -42,6 +42,8 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
     answered_through: Mapped[datetime | None]
     escalated: Mapped[bool] = mapped_column(default=False, index=True)
     last_human_at: Mapped[datetime | None]
+    # When the agent last opened the thread: customer messages after it count as unread.
+    agent_read_at: Mapped[datetime | None]
 
 
 class Message(IdMixin, TenantMixin, Base):

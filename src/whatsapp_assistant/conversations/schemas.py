@@ -18,6 +18,16 @@ class ContactRead(BaseModel):
     name: str
 
 
+class MessagePreview(BaseModel):
+    """The newest message of a conversation, as the inbox list shows it."""
+
+    author: str
+    kind: str
+    text: str
+    status: str
+    created_at: datetime
+
+
 class ConversationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,6 +42,8 @@ class ConversationRead(BaseModel):
     opted_out: bool
     last_message_at: datetime | None
     created_at: datetime
+    unread: int = Field(default=0, description="customer messages since the agent last read")
+    last_message: MessagePreview | None = None
 
 
 class MessageRead(BaseModel):
@@ -58,6 +70,10 @@ class ConversationFilters(BaseModel):
 
     mode: Literal["ai", "human"] | None = None
     escalated: bool | None = None
+    needs_me: bool = Field(default=False, description="only escalated or human-mode ones")
+    q: str | None = Field(
+        default=None, max_length=200, description="name, number or message text contains"
+    )
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0)
 

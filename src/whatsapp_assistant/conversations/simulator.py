@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.channels import service as channels
+from whatsapp_assistant.channels.simulator.sandbox import SANDBOX_CHAT_ID, SANDBOX_PHONE
 from whatsapp_assistant.channels.types import InboundMessage
 from whatsapp_assistant.conversations import outbox
 from whatsapp_assistant.conversations.ingest import IngestResult, ingest_message
@@ -17,10 +18,7 @@ from whatsapp_assistant.conversations.schemas import SimulatedMessage
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.ids import new_token
 
-
-# The persona page's "try it" chat: a simulator conversation of its own, kept out of the inbox.
-SANDBOX_PHONE = "100000000000"
-SANDBOX_CHAT_ID = f"{SANDBOX_PHONE}@c.us"
+__all__ = ["SANDBOX_CHAT_ID", "SANDBOX_PHONE", "receive_simulated"]
 
 
 async def receive_simulated(

@@ -1,4 +1,4 @@
-"""Conversation routes: the list, a thread's messages, and the simulator's customer side."""
+"""Conversation routes: the list (filters, search, unread counts), a thread, the simulator."""
 
 from __future__ import annotations
 
@@ -65,6 +65,15 @@ async def set_mode(
         mode=body.mode,
         actor=caller.actor,
     )
+    return await inbox.read_conversation(session, caller.account_id, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/read")
+async def mark_read(
+    conversation_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> ConversationRead:
+    """The agent has read the thread: its unread count drops to zero."""
+    await actions.mark_read(session, caller.account_id, conversation_id)
     return await inbox.read_conversation(session, caller.account_id, conversation_id)
 
 
