@@ -67,6 +67,12 @@ async def new_page(browser: Browser, base_url: str, viewport: dict[str, int] = P
 
 
 @pytest.fixture
+async def browser_page(browser: Browser, live_server: str) -> Page:
+    """A phone-sized page that has not signed in."""
+    return await new_page(browser, live_server)
+
+
+@pytest.fixture
 def sign_in(browser: Browser, live_server: str) -> SignIn:
     """Signs an account's user in through the login form; the page lands on /inbox."""
 

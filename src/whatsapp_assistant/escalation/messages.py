@@ -139,10 +139,15 @@ def _excerpt(text: str) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
+def reason_label(reason: str) -> str:
+    """Why a conversation was handed over, in words the agent reads in the alert and the inbox."""
+    return _REASON_LABELS.get(reason, reason.replace("_", " ") or _REASON_LABELS["other"])
+
+
 def agent_alert_text(*, customer: str, reason: str, excerpt: str) -> str:
     """The WhatsApp note to the agent's own number: who needs them, why, and what they wrote."""
     who = " ".join(customer.split()) or "A customer"
-    why = _REASON_LABELS.get(reason, reason.replace("_", " ") or _REASON_LABELS["other"])
+    why = reason_label(reason)
     quoted = _excerpt(excerpt)
     lines = [f"🔔 Hand-over: {who}", f"Why: {why}"]
     if quoted:

@@ -65,8 +65,11 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _is_page(request):
-        # Page forms validate their own fields; what reaches here is a malformed address.
-        return page_error(request, 404, "There is nothing here, or it is not yours.")
+        if any(err["loc"][:1] == ("path",) for err in exc.errors()):
+            return page_error(request, 404, "There is nothing here, or it is not yours.")
+        # Pages check their fields themselves; this is a form no page of ours sends.
+        wrong = ", ".join(str(err["loc"][-1]) for err in exc.errors())
+        return page_error(request, 422, f"Nothing was changed: the form had a wrong {wrong}.")
     fields = [
         {
             "field": ".".join(str(part) for part in err["loc"] if part != "body"),

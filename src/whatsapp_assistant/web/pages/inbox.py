@@ -2,17 +2,105 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import uuid
+from typing import Annotated, Literal
 
-from whatsapp_assistant.conversations import inbox
-from whatsapp_assistant.conversations.schemas import ConversationFilters
-from whatsapp_assistant.web.deps import SessionDep, UserDep
-from whatsapp_assistant.web.pages.render import page
+from fastapi import APIRouter, Form, Query, Request, Response
+from pydantic import ValidationError
+
+from whatsapp_assistant.conversations import actions, inbox
+from whatsapp_assistant.conversations.schemas import AgentMessage, ConversationFilters
+from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
+from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
 
+View = Literal["all", "needs-me", "ai"]
+VIEWS: list[tuple[View, str]] = [("all", "All"), ("needs-me", "Needs me"), ("ai", "AI")]
+
+
+def _filters(view: View, q: str) -> ConversationFilters:
+    return ConversationFilters(
+        needs_me=view == "needs-me", mode="ai" if view == "ai" else None, q=q or None, limit=100
+    )
+
 
 @router.get("/inbox")
-async def inbox_page(request: Request, session: SessionDep, user: UserDep) -> Response:
-    rows = await inbox.list_conversations(session, user.account_id, ConversationFilters())
-    return page(request, user, "inbox/list.html", {"conversations": rows})
+async def inbox_page(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    view: Annotated[View, Query()] = "all",
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    rows = await inbox.list_conversations(session, user.account_id, _filters(view, q.strip()))
+    context = {"conversations": rows, "view": view, "views": VIEWS, "q": q.strip()}
+    return page(request, user, "inbox/list.html", context)
+
+
+async def _thread(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    conversation_id: uuid.UUID,
+    *,
+    draft: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    await actions.mark_read(session, user.account_id, conversation_id)
+    conversation = await inbox.read_conversation(session, user.account_id, conversation_id)
+    messages = await inbox.list_messages(session, user.account_id, conversation_id)
+    context = {"c": conversation, "messages": messages, "draft": draft, "error": error}
+    return page(request, user, "inbox/thread.html", context, status_code=status_code)
+
+
+@router.get("/inbox/{conversation_id}")
+async def thread_page(
+    request: Request, conversation_id: uuid.UUID, session: SessionDep, user: UserDep
+) -> Response:
+    """Opening a thread marks its customer messages read."""
+    return await _thread(request, session, user, conversation_id)
+
+
+@router.post("/inbox/{conversation_id}/mode")
+async def switch_mode(
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    user: UserDep,
+    state: StateDep,
+    mode: Annotated[Literal["ai", "human"], Form()],
+) -> Response:
+    await actions.set_mode(
+        state.runtime, session, user.account_id, conversation_id, mode=mode, actor=user.actor
+    )
+    done = "taken-over" if mode == "human" else "handed-back"
+    return redirect(f"/inbox/{conversation_id}", done)
+
+
+@router.post("/inbox/{conversation_id}/messages")
+async def send_message(
+    request: Request,
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    user: UserDep,
+    state: StateDep,
+    text: Annotated[str, Form(max_length=40_000)] = "",
+) -> Response:
+    """Sending takes the conversation over: the assistant stays silent there from now on."""
+    try:
+        message = AgentMessage(text=text)
+    except ValidationError:
+        error = "Write a message first." if not text.strip() else "That message is too long."
+        return await _thread(
+            request, session, user, conversation_id, draft=text, error=error, status_code=422
+        )
+    await actions.send_as_agent(
+        state.runtime,
+        session,
+        user.account_id,
+        conversation_id,
+        text=message.text,
+        actor=user.actor,
+    )
+    return redirect(f"/inbox/{conversation_id}")

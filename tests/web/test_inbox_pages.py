@@ -1,0 +1,132 @@
+"""The inbox pages over HTTP: what they refuse, and that refusing changes nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.builders import create_property
+from tests.conftest import ApiAccount
+from tests.conversations.harness import Service, fixture, start_service, wait_until
+from tests.fakes.green_api import FakeGreenAPI
+from tests.web.signin import sign_in
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.db.session import Database
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+async def service(
+    settings: Settings, db: Database, api_account: ApiAccount, fake_green_api: FakeGreenAPI
+) -> AsyncIterator[Service]:
+    async with db.session_scope() as session:
+        await create_property(session, api_account.account_id)
+    async for running in start_service(settings, db, api_account, fake_green_api):
+        await running.post_webhook(fixture("incoming_text"))
+        await running.wait_for_sends(1)
+        yield running
+
+
+async def _thread_url(service: Service) -> str:
+    listed = await service.client.get("/api/v1/conversations", headers=service.account.headers)
+    return f"/inbox/{listed.json()[0]['id']}"
+
+
+async def _token(client: httpx.AsyncClient, path: str) -> str:
+    page = await client.get(path)
+    match = _CSRF.search(page.text)
+    assert match is not None, page.text
+    return match.group(1)
+
+
+async def test_signed_out_pages_go_to_login_and_back(service: Service) -> None:
+    url = await _thread_url(service)
+    response = await service.client.get(url)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=%2Finbox%2F{url.rsplit('/', 1)[1]}"
+
+
+async def test_the_thread_shows_the_conversation_and_marks_it_read(service: Service) -> None:
+    url = await _thread_url(service)
+    await sign_in(service.client, service.account.email)
+    inbox = await service.client.get("/inbox")
+    assert 'aria-label="1 unread"' in inbox.text
+    thread = await service.client.get(url)
+    assert thread.status_code == 200
+    assert "James Whitfield" in thread.text
+    assert "<strong>Sunny T2 in Graça with terrace</strong>" in thread.text
+    assert thread.headers["cache-control"] == "no-store"
+    inbox = await service.client.get("/inbox")
+    assert "1 unread" not in inbox.text
+
+
+async def test_an_empty_agent_message_is_refused_and_nothing_is_sent(service: Service) -> None:
+    url = await _thread_url(service)
+    await sign_in(service.client, service.account.email)
+    token = await _token(service.client, url)
+    response = await service.client.post(
+        f"{url}/messages", data={"text": "   ", "csrf_token": token}
+    )
+    assert response.status_code == 422
+    assert "Write a message first." in response.text
+    [conversation] = await service.conversations()
+    assert conversation.mode == "ai"  # refusing did not take over either
+    assert len(service.green_api.sent_messages) == 1
+
+
+async def test_a_wrong_mode_is_refused(service: Service) -> None:
+    url = await _thread_url(service)
+    await sign_in(service.client, service.account.email)
+    token = await _token(service.client, url)
+    response = await service.client.post(f"{url}/mode", data={"mode": "robot", "csrf_token": token})
+    assert response.status_code == 422
+    assert "Nothing was changed" in response.text
+    [conversation] = await service.conversations()
+    assert conversation.mode == "ai"
+
+
+async def test_take_over_and_send_from_the_page(service: Service) -> None:
+    url = await _thread_url(service)
+    await sign_in(service.client, service.account.email)
+    token = await _token(service.client, url)
+    taken = await service.client.post(f"{url}/mode", data={"mode": "human", "csrf_token": token})
+    assert taken.status_code == 303
+    assert taken.headers["location"] == f"{url}?done=taken-over"
+    page = await service.client.get(taken.headers["location"])
+    assert "You are answering this conversation." in page.text
+    assert "Hand back to AI" in page.text
+    sent = await service.client.post(
+        f"{url}/messages", data={"text": "Rita here: 5pm works?", "csrf_token": token}
+    )
+    assert sent.status_code == 303
+    await wait_until(lambda: len(service.green_api.sent_messages) == 2)
+    assert service.green_api.sent_messages[-1]["message"] == "Rita here: 5pm works?"
+
+
+async def test_another_accounts_thread_is_not_found(
+    service: Service, other_account: ApiAccount
+) -> None:
+    url = await _thread_url(service)
+    await sign_in(service.client, other_account.email)
+    page = await service.client.get(url)
+    assert page.status_code == 404
+    assert "James" not in page.text
+    token = await _token(service.client, "/inbox")
+    taken = await service.client.post(f"{url}/mode", data={"mode": "human", "csrf_token": token})
+    assert taken.status_code == 404
+    sent = await service.client.post(f"{url}/messages", data={"text": "hi", "csrf_token": token})
+    assert sent.status_code == 404
+    [conversation] = await service.conversations()
+    assert conversation.mode == "ai"
+    assert len(service.green_api.sent_messages) == 1
+
+
+async def test_a_malformed_thread_address_is_not_found(service: Service) -> None:
+    await sign_in(service.client, service.account.email)
+    page = await service.client.get("/inbox/not-a-conversation")
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
