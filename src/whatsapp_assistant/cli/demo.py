@@ -91,7 +91,10 @@ def instructions(info: DemoInfo, settings: Settings) -> str:
             f"  API key    : {info.api_key}",
             "",
             "Try it:",
-            "  whatsapp-assistant chat            # be a customer in this terminal",
+            f"  1. open {base}/login and sign in with the email and password above",
+            f"  2. in one tab, be a customer: {base}/simulator",
+            f"  3. in another tab, watch it live and take it over: {base}/inbox",
+            "  or: whatsapp-assistant chat        # be a customer in this terminal",
             f"  curl -H 'Authorization: Bearer {info.api_key}' {base}/api/v1/properties",
             f"  API docs: {base}/docs",
         ]
