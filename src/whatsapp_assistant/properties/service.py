@@ -191,3 +191,26 @@ async def list_properties(
     return PropertyPage(
         items=[PropertyRead.model_validate(prop) for prop in page], total=len(matching)
     )
+
+
+def _matches_query(prop: Property, query: str) -> bool:
+    # A person's one search box: each word may name the place, the reference or the text,
+    # where `location` and `text` of PropertyFilters must each match on their own.
+    places = [prop.reference, prop.city, prop.neighborhood, prop.address]
+    haystack = fold(" ".join([*filter(None, places), prop.title, prop.description, *prop.features]))
+    return all(word in haystack for word in fold(query).split())
+
+
+async def list_properties_matching(
+    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters, query: str
+) -> PropertyPage:
+    """list_properties, keeping the listings where every word of `query` appears somewhere."""
+    matching = [
+        prop
+        for prop in await _matching(session, account_id, filters)
+        if _matches_query(prop, query)
+    ]
+    page = matching[filters.offset : filters.offset + filters.limit]
+    return PropertyPage(
+        items=[PropertyRead.model_validate(prop) for prop in page], total=len(matching)
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from whatsapp_assistant.web.pages import auth, inbox
+from whatsapp_assistant.web.pages import auth, inbox, listings
 
 pages_router = APIRouter(include_in_schema=False)
 pages_router.include_router(auth.router)
 pages_router.include_router(inbox.router)
+pages_router.include_router(listings.router)
