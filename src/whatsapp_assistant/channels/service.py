@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.channels.errors import SendError
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.schemas import GreenAPIChannelCreate
 from whatsapp_assistant.db.tenancy import for_account
-from whatsapp_assistant.errors import Conflict, NotFound
+from whatsapp_assistant.errors import Conflict, Invalid, NotFound
 from whatsapp_assistant.kit.ids import new_token
 
 
@@ -24,10 +28,41 @@ class ChannelTaken(Conflict):
     code = "channel_taken"
 
 
-async def connect_green_api(
-    session: AsyncSession, account_id: uuid.UUID, data: GreenAPIChannelCreate, *, default_url: str
+class CannotCheck(Invalid):
+    code = "channel_cannot_be_checked"
+
+
+# Green API waits seconds per attempt and retries; a person pressing a button waits no longer.
+CHECK_DEADLINE_SECONDS = 15.0
+
+CheckOutcome = Literal["state", "refused", "unreachable", "failed"]
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """What asking the provider for the instance's state gave.
+
+    state: it answered (`state` holds its stateInstance); refused: it rejected the instance id
+    or token (401/403); unreachable: no answer in time; failed: another error (`status_code`).
+    """
+
+    outcome: CheckOutcome
+    state: str | None = None
+    status_code: int | None = None
+
+
+@runtime_checkable
+class ReportsState(Protocol):
+    """An adapter that can ask the provider whether the number is linked (Green API's can)."""
+
+    async def get_state(self, channel: Channel) -> str: ...
+
+
+def new_green_api_channel(
+    account_id: uuid.UUID, data: GreenAPIChannelCreate, *, default_url: str
 ) -> Channel:
-    channel = Channel(
+    """The channel `data` describes, not saved yet: it can be checked before it is stored."""
+    return Channel(
         account_id=account_id,
         type="green_api",
         name=data.name or f"Green API {data.id_instance}",
@@ -35,7 +70,19 @@ async def connect_green_api(
         api_url=str(data.api_url).rstrip("/") if data.api_url else default_url.rstrip("/"),
         api_token=data.api_token,
         webhook_token=data.webhook_token or new_token(nbytes=24),
+        state="unknown",
     )
+
+
+async def connect_green_api(
+    session: AsyncSession, account_id: uuid.UUID, data: GreenAPIChannelCreate, *, default_url: str
+) -> Channel:
+    channel = new_green_api_channel(account_id, data, default_url=default_url)
+    return await save_new_channel(session, channel)
+
+
+async def save_new_channel(session: AsyncSession, channel: Channel) -> Channel:
+    """Store a channel made by new_green_api_channel; ChannelTaken when its instance is in use."""
     try:
         async with session.begin_nested():
             session.add(channel)
@@ -44,6 +91,36 @@ async def connect_green_api(
             "this Green API instance is already connected", field="id_instance"
         ) from None
     return channel
+
+
+async def check_connection(
+    adapters: Mapping[str, object], channel: Channel, *, deadline_seconds: float | None = None
+) -> ConnectionCheck:
+    """Ask the provider for the instance's state; a state it reports is kept on the channel.
+
+    `deadline_seconds` defaults to CHECK_DEADLINE_SECONDS. Call it with no write pending on the
+    session: on SQLite a held write lock would stall webhooks while the provider takes its time.
+    """
+    adapter = adapters.get(channel.type)
+    if not isinstance(adapter, ReportsState):
+        raise CannotCheck(f"a {channel.type} channel has no connection to check")
+    try:
+        async with asyncio.timeout(deadline_seconds or CHECK_DEADLINE_SECONDS):
+            state = await adapter.get_state(channel)
+    except TimeoutError:
+        return ConnectionCheck("unreachable")
+    except SendError as exc:
+        return _failed_check(exc)
+    channel.state = state
+    return ConnectionCheck("state", state=state)
+
+
+def _failed_check(error: SendError) -> ConnectionCheck:
+    if error.status_code in {401, 403}:
+        return ConnectionCheck("refused", status_code=error.status_code)
+    if error.status_code is None:
+        return ConnectionCheck("unreachable")
+    return ConnectionCheck("failed", status_code=error.status_code)
 
 
 async def get_or_create_simulator(session: AsyncSession, account_id: uuid.UUID) -> Channel:
