@@ -1,0 +1,139 @@
+"""The persona page's "try it" chat: one simulator conversation per account, read and reset.
+
+The agent plays a customer on the simulator channel with a reserved phone number
+(SANDBOX_CHAT_ID); the real pipeline answers. Everything here is scoped by account.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.simulator import SANDBOX_CHAT_ID
+from whatsapp_assistant.db.tenancy import for_account
+from whatsapp_assistant.escalation.models import Escalation
+
+# How the agent appears as the customer in the sandbox thread.
+SANDBOX_CUSTOMER = "You (try it)"
+MESSAGE_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """The sandbox thread as the panel shows it."""
+
+    conversation: Conversation
+    contact: Contact
+    messages: list[Message]
+    escalation_reason: str | None
+
+    @property
+    def handed_over(self) -> bool:
+        """An escalation (or a takeover) left it to a person: the assistant stays silent."""
+        return self.conversation.mode != "ai"
+
+    @property
+    def opted_out(self) -> bool:
+        return self.contact.opted_out_at is not None
+
+    @property
+    def awaiting_reply(self) -> bool:
+        """The newest message is the customer's and the assistant has not answered it yet."""
+        if self.handed_over or self.opted_out or not self.messages:
+            return False
+        if self.messages[-1].author != "customer":
+            return False
+        inbound = self.conversation.last_inbound_at
+        answered = self.conversation.answered_through
+        return inbound is not None and (answered is None or answered < inbound)
+
+
+async def _find(
+    session: AsyncSession, account_id: uuid.UUID
+) -> tuple[Conversation, Contact] | None:
+    stmt = (
+        for_account(select(Conversation, Contact), Conversation, account_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .where(
+            Channel.type == "simulator",
+            Channel.account_id == account_id,
+            Contact.account_id == account_id,
+            Contact.chat_id == SANDBOX_CHAT_ID,
+        )
+    )
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def find_sandbox(session: AsyncSession, account_id: uuid.UUID) -> Conversation | None:
+    """The account's sandbox conversation, if the agent has tried the assistant yet."""
+    found = await _find(session, account_id)
+    return found[0] if found is not None else None
+
+
+async def sandbox_messages(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    *,
+    limit: int = MESSAGE_LIMIT,
+) -> list[Message]:
+    """The newest `limit` messages, oldest first."""
+    stmt = (
+        for_account(select(Message), Message, account_id)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.execute(stmt)).scalars().all()))
+
+
+async def _escalation_reason(
+    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID
+) -> str | None:
+    stmt = (
+        for_account(select(Escalation.reason), Escalation, account_id)
+        .where(Escalation.conversation_id == conversation_id, Escalation.resolved_at.is_(None))
+        .order_by(Escalation.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def read_sandbox(session: AsyncSession, account_id: uuid.UUID) -> Sandbox | None:
+    found = await _find(session, account_id)
+    if found is None:
+        return None
+    conversation, contact = found
+    messages = await sandbox_messages(session, account_id, conversation.id)
+    reason = None
+    if conversation.escalated:
+        reason = await _escalation_reason(session, account_id, conversation.id)
+    return Sandbox(conversation, contact, messages, reason)
+
+
+async def reset_sandbox(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    """Deletes the sandbox conversation and its contact, so the next message starts afresh.
+
+    Its messages, events and escalations go with it (ON DELETE CASCADE). A reply job still
+    running finds no conversation to answer. False when there was nothing to reset.
+    """
+    found = await _find(session, account_id)
+    if found is None:
+        return False
+    conversation, contact = found
+    await session.execute(
+        delete(Conversation).where(
+            Conversation.id == conversation.id, Conversation.account_id == account_id
+        )
+    )
+    await session.execute(
+        delete(Contact).where(Contact.id == contact.id, Contact.account_id == account_id)
+    )
+    return True
