@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from whatsapp_assistant.web.pages import auth, channels, inbox, listings, persona, settings
+from whatsapp_assistant.web.pages import (
+    auth,
+    channels,
+    inbox,
+    listings,
+    persona,
+    settings,
+    simulator,
+)
 
 pages_router = APIRouter(include_in_schema=False)
 pages_router.include_router(auth.router)
 pages_router.include_router(inbox.router)
 pages_router.include_router(listings.router)
 pages_router.include_router(persona.router)
+pages_router.include_router(simulator.router)
 pages_router.include_router(channels.router)
 pages_router.include_router(settings.router)

@@ -33,9 +33,22 @@
     return window.innerHeight + window.scrollY >= document.body.scrollHeight - 120;
   }
 
+  // Re-reads can overlap: an older one must not replace a newer one. A form's own answer is
+  // always shown (it carries its errors); the read after the next event corrects anything else.
+  let issued = 0;
+  let shown = 0;
+
   // Replace every [data-region] of this page by the one with the same id in `html`.
-  function swapRegions(html) {
+  function swapRegions(html, seq) {
+    if (seq !== undefined) {
+      if (seq < shown) return;
+      shown = seq;
+    }
     const fresh = new DOMParser().parseFromString(html, "text/html");
+    // The conversation a page follows can appear (first message) or go (start over).
+    const follows = fresh.body.dataset.liveConversation;
+    if (follows) body.dataset.liveConversation = follows;
+    else delete body.dataset.liveConversation;
     const wasAtBottom = nearBottom();
     document.querySelectorAll("[data-region]").forEach((old) => {
       const next = fresh.getElementById(old.id);
@@ -59,6 +72,7 @@
       try {
         do {
           again = false;
+          const seq = ++issued;
           const response = await fetch(location.href, {
             headers: { "X-Requested-With": "fetch" },
             cache: "no-store",
@@ -68,7 +82,7 @@
             location.assign(response.url);
             return;
           }
-          if (response.ok) swapRegions(await response.text());
+          if (response.ok) swapRegions(await response.text(), seq);
         } while (again);
       } finally {
         refreshing = null;
@@ -79,10 +93,10 @@
 
   function listen() {
     if (body.dataset.live === undefined || !("EventSource" in window)) return;
-    const only = body.dataset.liveConversation || null;
     const source = new EventSource("/api/v1/events");
     let dropped = false;
     const concerns = (event) => {
+      const only = body.dataset.liveConversation;
       if (!only) return true;
       try {
         const data = JSON.parse(event.data);
