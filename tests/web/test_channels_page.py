@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import ApiAccount
+from tests.conversations.harness import eventually, fixture
 from tests.fakes.green_api import FakeGreenAPI
 from tests.web.signin import sign_in
 from whatsapp_assistant.channels import service as channels_service
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.db.session import Database
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -63,6 +65,12 @@ async def connect(
 async def stored_channels(db: Database) -> list[Channel]:
     async with db.session_scope() as session:
         return list((await session.execute(select(Channel))).scalars().all())
+
+
+async def _status_of(db: Database, text: str, status: str) -> bool:
+    async with db.session_scope() as session:
+        found = await session.execute(select(Message.status).where(Message.text == text))
+        return found.scalar_one_or_none() == status
 
 
 async def press(client: httpx.AsyncClient, channel: Channel, action: str) -> httpx.Response:
@@ -238,17 +246,47 @@ class TestCheckConnection:
 
 
 class TestDisconnect:
-    async def test_disconnect_removes_the_channel(
+    async def test_disconnect_stops_the_number_and_keeps_its_conversations(
         self, signed_in: httpx.AsyncClient, fake_green_api: FakeGreenAPI, db: Database
     ) -> None:
-        await connect(signed_in, fake_green_api)
+        page = await signed_in.get((await connect(signed_in, fake_green_api)).headers["location"])
+        token = _WEBHOOK_TOKEN.search(page.text)
+        assert token is not None
+        hook = {"Authorization": f"Bearer {token.group(1)}"}
+        incoming = fixture("incoming_text")
+        assert (await signed_in.post("/webhooks/green-api", json=incoming, headers=hook)).is_success
         [channel] = await stored_channels(db)
-        page = await press(signed_in, channel, "disconnect")
-        text = text_of(page)
+
+        text = text_of(await press(signed_in, channel, "disconnect"))
         assert "Channel disconnected." in text
         assert "Lisbon office" not in text
         assert "No WhatsApp number is connected yet." in text
-        assert await stored_channels(db) == []
+        [kept] = await stored_channels(db)
+        assert (kept.active, kept.api_token) == (False, "")
+        # Nothing is lost: the conversation stays in the inbox...
+        assert "James Whitfield" in text_of(await signed_in.get("/inbox"))
+        # ...but the number's webhooks are refused from now on.
+        again = fixture("incoming_text") | {"idMessage": "3EB0DISCONNECTED0001"}
+        refused = await signed_in.post("/webhooks/green-api", json=again, headers=hook)
+        assert refused.status_code == 401
+
+        # What the agent still writes there fails visibly instead of vanishing.
+        async with db.session_scope() as session:
+            [conversation_id] = (await session.execute(select(Conversation.id))).scalars()
+        sent = await signed_in.post(
+            f"/inbox/{conversation_id}/messages",
+            data={"text": "Still there?", "csrf_token": await csrf(signed_in)},
+        )
+        assert sent.status_code == 303
+        await eventually(lambda: _status_of(db, "Still there?", "failed"))
+        thread = text_of(await signed_in.get(f"/inbox/{conversation_id}"))
+        assert "Not sent: the number was disconnected" in thread
+
+        # Connecting the same instance again carries on with the same conversations.
+        assert (await connect(signed_in, fake_green_api)).status_code == 303
+        [revived] = await stored_channels(db)
+        assert (revived.id, revived.active) == (channel.id, True)
+        assert revived.api_token == fake_green_api.token
 
     async def test_without_csrf_nothing_changes(
         self, signed_in: httpx.AsyncClient, fake_green_api: FakeGreenAPI, db: Database

@@ -82,7 +82,20 @@ async def connect_green_api(
 
 
 async def save_new_channel(session: AsyncSession, channel: Channel) -> Channel:
-    """Store a channel made by new_green_api_channel; ChannelTaken when its instance is in use."""
+    """Store a channel made by new_green_api_channel; ChannelTaken when its instance is in use.
+
+    Reconnecting an instance this account disconnected revives that channel, so its
+    conversations carry on where they stopped.
+    """
+    stmt = select(Channel).where(
+        Channel.type == channel.type, Channel.external_id == channel.external_id
+    )
+    known = (await session.execute(stmt)).scalar_one_or_none()
+    if known is not None and not known.active and known.account_id == channel.account_id:
+        known.name, known.api_url = channel.name, channel.api_url
+        known.api_token, known.webhook_token = channel.api_token, channel.webhook_token
+        known.state, known.active = "unknown", True
+        return known
     try:
         async with session.begin_nested():
             session.add(channel)
@@ -147,14 +160,22 @@ async def find_by_external_id(
 
 
 async def list_channels(session: AsyncSession, account_id: uuid.UUID) -> Sequence[Channel]:
-    stmt = for_account(select(Channel), Channel, account_id).order_by(Channel.created_at)
+    """The connected ones; a disconnected channel lives on only through its conversations."""
+    stmt = (
+        for_account(select(Channel), Channel, account_id)
+        .where(Channel.active.is_(True))
+        .order_by(Channel.created_at)
+    )
     return (await session.execute(stmt)).scalars().all()
 
 
 async def get_channel(
     session: AsyncSession, account_id: uuid.UUID, channel_id: uuid.UUID
 ) -> Channel:
-    stmt = for_account(select(Channel), Channel, account_id).where(Channel.id == channel_id)
+    """A connected channel of the account (a disconnected one is not found)."""
+    stmt = for_account(select(Channel), Channel, account_id).where(
+        Channel.id == channel_id, Channel.active.is_(True)
+    )
     channel = (await session.execute(stmt)).scalar_one_or_none()
     if channel is None:
         raise ChannelNotFound("no such channel")
@@ -162,5 +183,9 @@ async def get_channel(
 
 
 async def disconnect(session: AsyncSession, account_id: uuid.UUID, channel_id: uuid.UUID) -> None:
+    """Stop receiving and sending on this number; its conversations stay (nothing is lost).
+
+    Webhooks for it are refused from now on and its credentials are forgotten.
+    """
     channel = await get_channel(session, account_id, channel_id)
-    await session.delete(channel)
+    channel.active, channel.state, channel.api_token = False, "disconnected", ""

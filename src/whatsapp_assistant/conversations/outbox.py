@@ -104,6 +104,10 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
             message.status, message.error = "cancelled", "cancelled: the contact opted out"
             live.publish_status(session, message)
             return None
+        if not channel.active:
+            message.status, message.error = "failed", "the number was disconnected"
+            live.publish_status(session, message)
+            return None
         return message, channel, contact.chat_id
 
 
