@@ -26,7 +26,11 @@ from whatsapp_assistant.db.engine import make_engine, make_sessionmaker
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.infra.queue import ensure_schema, make_job_app
 
-pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.llm_fixtures"]
+pytest_plugins = [
+    "tests.fakes.fixtures",
+    "tests.fakes.llm_fixtures",
+    "tests.conversations.service_fixtures",
+]
 
 # TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL:
 # each run gets its own fresh database next to the one named, dropped at the end.

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
-from tests.builders import create_property
-from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, eventually, fixture, settle, start_service
-from tests.fakes.green_api import FakeGreenAPI
-from whatsapp_assistant.config import Settings
+from tests.conversations.harness import Service, eventually, fixture, settle
 from whatsapp_assistant.conversations.models import Conversation
 from whatsapp_assistant.conversations.recovery import auto_resume
-from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.scheduling.models import Followup
 
 JAMES = "447700900123@c.us"
-
-
-@pytest.fixture
-async def service(
-    settings: Settings, db: Database, api_account: ApiAccount, fake_green_api: FakeGreenAPI
-) -> AsyncIterator[Service]:
-    async with db.session_scope() as session:
-        await create_property(session, api_account.account_id)
-    async for running in start_service(settings, db, api_account, fake_green_api):
-        yield running
 
 
 async def _conversation_id(service: Service) -> str:

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import ANA, JAMES, Service, fixture, start_service
-from tests.fakes.green_api import FakeGreenAPI
-from whatsapp_assistant.config import Settings
+from tests.conversations.harness import ANA, JAMES, Service, fixture
 from whatsapp_assistant.conversations.schemas import SimulatedMessage
 from whatsapp_assistant.conversations.simulator import SANDBOX_PHONE, receive_simulated
-from whatsapp_assistant.db.session import Database
-
-
-@pytest.fixture
-async def service(
-    settings: Settings, db: Database, api_account: ApiAccount, fake_green_api: FakeGreenAPI
-) -> AsyncIterator[Service]:
-    async with db.session_scope() as session:
-        await create_property(session, api_account.account_id)
-    async for running in start_service(settings, db, api_account, fake_green_api):
-        yield running
 
 
 def _text(text: str, id_message: str) -> dict[str, object]:

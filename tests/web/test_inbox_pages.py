@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, fixture, start_service, wait_until
-from tests.fakes.green_api import FakeGreenAPI
+from tests.conversations.harness import Service, fixture, wait_until
 from tests.web.signin import sign_in
-from whatsapp_assistant.config import Settings
-from whatsapp_assistant.db.session import Database
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-async def service(
-    settings: Settings, db: Database, api_account: ApiAccount, fake_green_api: FakeGreenAPI
-) -> AsyncIterator[Service]:
-    async with db.session_scope() as session:
-        await create_property(session, api_account.account_id)
-    async for running in start_service(settings, db, api_account, fake_green_api):
-        await running.post_webhook(fixture("incoming_text"))
-        await running.wait_for_sends(1)
-        yield running
+async def service(service: Service) -> Service:
+    """James has written and the assistant has answered."""
+    await service.post_webhook(fixture("incoming_text"))
+    await service.wait_for_sends(1)
+    return service
 
 
 async def _thread_url(service: Service) -> str:
