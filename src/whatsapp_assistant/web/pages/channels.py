@@ -17,6 +17,7 @@ from whatsapp_assistant.channels.service import ChannelTaken, ConnectionCheck
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.web.auth import CurrentUser
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
+from whatsapp_assistant.web.pages.forms import field_errors, posted_text
 from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
@@ -75,22 +76,6 @@ Tone = Literal["ok", "warn", "bad"]
 class CheckMessage:
     text: str
     tone: Tone
-
-
-async def form_text(request: Request, names: Sequence[str]) -> dict[str, str]:
-    """The named fields of a posted form as typed (missing ones empty, files ignored)."""
-    form = await request.form()
-    values = {name: form.get(name) for name in names}
-    return {name: value if isinstance(value, str) else "" for name, value in values.items()}
-
-
-def field_errors(exc: ValidationError, messages: Mapping[str, str]) -> dict[str, str]:
-    """One plain-language message per field; pydantic's own words where none is written."""
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else ""
-        errors.setdefault(name, messages.get(name, error["msg"]))
-    return errors
 
 
 def webhook_url(settings: Settings) -> str:
@@ -187,7 +172,7 @@ async def connect(
     request: Request, session: SessionDep, user: UserDep, state: StateDep
 ) -> Response:
     """Connect, after asking Green API about the instance: credentials it refuses are not kept."""
-    typed = await form_text(request, CONNECT_FIELDS)
+    typed = await posted_text(request, CONNECT_FIELDS)
     kept = {name: value for name, value in typed.items() if name != "api_token"}
     try:
         data = GreenAPIChannelCreate.model_validate(

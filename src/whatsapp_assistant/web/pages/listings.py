@@ -32,6 +32,7 @@ from whatsapp_assistant.properties.schemas import (
 )
 from whatsapp_assistant.web.auth import CurrentUser
 from whatsapp_assistant.web.deps import SessionDep, UserDep
+from whatsapp_assistant.web.pages.forms import CHOOSE_ONE, REQUIRED, field_errors, text_fields
 from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
@@ -78,14 +79,14 @@ _STATUS_NOTICES = {
 }
 _FEATURE_SEPARATORS = re.compile(r"[,;|\n]")
 _MESSAGES = {
-    "missing": "Required.",
+    "missing": REQUIRED,
     "greater_than": "Must be more than {gt}.",
     "greater_than_equal": "Must be {ge} or more.",
     "less_than_equal": "Must be {le} or less.",
     "string_too_long": "At most {max_length} characters.",
     "too_long": "At most {max_length} items.",
     "string_pattern_mismatch": "Three capital letters, e.g. EUR.",
-    "literal_error": "Choose one of the options.",
+    "literal_error": CHOOSE_ONE,
     "url_parsing": "Enter a web address, e.g. https://example.com/listing.",
     "url_scheme": "Enter a web address starting with https://.",
     "decimal_max_places": "At most {decimal_places} decimals.",
@@ -166,11 +167,7 @@ async def listings_page(
 
 def _form_values(form: FormData) -> dict[str, str]:
     """What was typed in each field, to validate and to show again."""
-    values: dict[str, str] = {}
-    for name in FORM_FIELDS:
-        value = form.get(name)
-        values[name] = value.strip() if isinstance(value, str) else ""
-    return values
+    return {name: value.strip() for name, value in text_fields(form, FORM_FIELDS).items()}
 
 
 def _plain_number(value: Decimal | None) -> str:
@@ -216,19 +213,11 @@ def _message(field: str, err: ErrorDetails) -> str:
     if kind in _NUMBER_ERRORS:
         return _NUMBER_HINTS.get(field, "Enter a whole number, e.g. 2.")
     if kind == "string_too_short":
-        return "Required."
+        return REQUIRED
     try:
         return _MESSAGES[kind].format(**err.get("ctx", {}))
     except (KeyError, IndexError):
         return str(err["msg"]).removeprefix("Value error, ")
-
-
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "title"
-        errors.setdefault(field, _message(field, err))
-    return errors
 
 
 def _validate(values: dict[str, str]) -> PropertyCreate | dict[str, str]:
@@ -236,7 +225,7 @@ def _validate(values: dict[str, str]) -> PropertyCreate | dict[str, str]:
     try:
         return PropertyCreate.model_validate(_listing_input(values))
     except ValidationError as exc:
-        return _field_errors(exc)
+        return field_errors(exc, _message, unnamed="title")
 
 
 def _reference_taken(values: dict[str, str]) -> dict[str, str]:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import PersonaData
@@ -18,6 +17,7 @@ from whatsapp_assistant.conversations.schemas import SimulatedMessage
 from whatsapp_assistant.conversations.simulator import SANDBOX_PHONE, receive_simulated
 from whatsapp_assistant.web.auth import CurrentUser
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
+from whatsapp_assistant.web.pages.forms import CHOOSE_ONE, field_errors, posted_text
 from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
@@ -32,15 +32,6 @@ LANGUAGES = [
 ]
 
 
-def _form_text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
-def _persona_values(form: FormData) -> dict[str, str]:
-    return {name: _form_text(form, name) for name in FIELDS}
-
-
 def _language_options(current: str) -> list[tuple[str, str]]:
     """The usual languages, plus whatever the API stored, so saving the page keeps it."""
     if current and current not in {code for code, _ in LANGUAGES}:
@@ -48,22 +39,14 @@ def _language_options(current: str) -> list[tuple[str, str]]:
     return LANGUAGES
 
 
-def _error_text(error: ErrorDetails) -> str:
+def _error_text(field: str, error: ErrorDetails) -> str:
     context = error.get("ctx") or {}
     if error["type"] == "string_too_long":
         length = len(error["input"]) if isinstance(error["input"], str) else 0
         return f"Too long: {length:,} characters. Keep it to {context['max_length']:,}."
     if error["type"] == "literal_error":
-        return "Choose one of the options."
+        return CHOOSE_ONE
     return str(error["msg"])
-
-
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else "form"
-        errors.setdefault(name, _error_text(error))
-    return errors
 
 
 def _validate(values: dict[str, str]) -> PersonaData | dict[str, str]:
@@ -78,7 +61,7 @@ def _validate(values: dict[str, str]) -> PersonaData | dict[str, str]:
     try:
         return PersonaData.model_validate(data)
     except ValidationError as exc:
-        return _field_errors(exc)
+        return field_errors(exc, _error_text, unnamed="form")
 
 
 async def _render(
@@ -114,7 +97,7 @@ async def persona_page(request: Request, session: SessionDep, user: UserDep) -> 
 @router.post("/persona")
 async def save_persona(request: Request, session: SessionDep, user: UserDep) -> Response:
     """Saved whole, or not at all: a 422 page keeps what was typed, errors beside the fields."""
-    values = _persona_values(await request.form())
+    values = await posted_text(request, FIELDS)
     outcome = _validate(values)
     if isinstance(outcome, dict):
         return await _render(request, session, user, values=values, errors=outcome, status_code=422)
@@ -133,7 +116,7 @@ async def try_message(
     request: Request, session: SessionDep, user: UserDep, state: StateDep
 ) -> Response:
     """The agent writes as a customer; the assistant's reply arrives through the job queue."""
-    text = _form_text(await request.form(), "text")
+    text = (await posted_text(request, ("text",)))["text"]
     try:
         message = SimulatedMessage(
             text=text, customer=sandbox.SANDBOX_CUSTOMER, phone=SANDBOX_PHONE

@@ -13,7 +13,7 @@ from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountSettings, ApiKeyCreate, ApiKeyCreated
 from whatsapp_assistant.web.auth import CurrentUser
 from whatsapp_assistant.web.deps import SessionDep, UserDep
-from whatsapp_assistant.web.pages.channels import field_errors, form_text
+from whatsapp_assistant.web.pages.forms import field_errors, posted_text, text_fields
 from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
@@ -36,8 +36,8 @@ def settings_form(account_settings: AccountSettings) -> dict[str, Any]:
 
 async def _posted_settings(request: Request) -> dict[str, Any]:
     """The form as typed; an unticked box is absent from a posted form, so absent means off."""
-    typed: dict[str, Any] = await form_text(request, TEXT_FIELDS)
     form = await request.form()
+    typed: dict[str, Any] = text_fields(form, TEXT_FIELDS)
     typed.update({name: form.get(name) == "on" for name in CHECKBOXES})
     return typed
 
@@ -97,7 +97,7 @@ async def save_settings(request: Request, session: SessionDep, user: UserDep) ->
 @router.post("/settings/api-keys")
 async def create_api_key(request: Request, session: SessionDep, user: UserDep) -> Response:
     """The new key is on this answer only: it is never stored in plain text nor shown again."""
-    typed = await form_text(request, ("key_name",))
+    typed = await posted_text(request, ("key_name",))
     try:
         data = ApiKeyCreate(name=typed["key_name"])
     except ValidationError:

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from whatsapp_assistant.conversations import inbox
 from whatsapp_assistant.conversations.schemas import SimulatedMessage
@@ -16,11 +17,17 @@ from whatsapp_assistant.conversations.simulator import (
     receive_simulated,
 )
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
+from whatsapp_assistant.web.pages.forms import field_errors
 from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
 
 DEFAULT = SimulatedMessage(text="-")
+FIELD_MESSAGES = {
+    "text": "Write a message (at most 20,000 characters).",
+    "phone": "A phone number is 6 to 15 digits, country code first, no + or spaces.",
+    "customer": "A name of at most 100 characters.",
+}
 
 
 async def _phone_page(
@@ -60,14 +67,8 @@ async def simulator_page(
     return await _phone_page(request, session, user, phone=phone, customer=customer)
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    messages = {
-        "text": "Write a message (at most 20,000 characters).",
-        "phone": "A phone number is 6 to 15 digits, country code first, no + or spaces.",
-        "customer": "A name of at most 100 characters.",
-    }
-    fields = [str(err["loc"][0]) for err in exc.errors()]
-    return {name: messages.get(name, "This value is not valid.") for name in fields}
+def _error_text(field: str, error: ErrorDetails) -> str:
+    return FIELD_MESSAGES.get(field, "This value is not valid.")
 
 
 @router.post("/simulator")
@@ -88,7 +89,7 @@ async def simulate(
         try:
             data = SimulatedMessage(text=text, phone=phone, customer=customer or DEFAULT.customer)
         except ValidationError as exc:
-            errors = _field_errors(exc)
+            errors = field_errors(exc, _error_text)
         else:
             await receive_simulated(state.runtime, session, user.account_id, data)
             query = urlencode({"phone": data.phone, "customer": data.customer})
