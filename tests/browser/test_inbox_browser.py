@@ -49,6 +49,14 @@ async def connected(
     return fake_green_api
 
 
+@pytest.fixture
+async def answered(http: httpx.AsyncClient, connected: FakeGreenAPI) -> FakeGreenAPI:
+    """James has written on WhatsApp and the assistant's answer went out."""
+    await post_webhook(http, fixture("incoming_text"))
+    await wait_until(lambda: len(connected.sent_messages) == 1)
+    return connected
+
+
 def _customer_says(text: str, id_message: str) -> dict[str, Any]:
     payload = fixture("incoming_text")
     payload["idMessage"] = id_message
@@ -110,10 +118,8 @@ class TestLiveInbox:
         sign_in: SignIn,
         api_account: ApiAccount,
         http: httpx.AsyncClient,
-        connected: FakeGreenAPI,
+        answered: FakeGreenAPI,
     ) -> None:
-        await post_webhook(http, fixture("incoming_text"))
-        await wait_until(lambda: len(connected.sent_messages) == 1)
         phone = await sign_in(api_account)
         laptop = await sign_in(api_account, viewport=DESKTOP)
         await _open_thread(phone)
@@ -128,11 +134,11 @@ class TestLiveInbox:
         await post_webhook(http, question)
         await expect(laptop.locator("#messages")).to_contain_text("Is the Graça flat still free?")
         await phone.wait_for_timeout(800)  # time the AI would need to (wrongly) answer
-        assert len(connected.sent_messages) == 1
+        assert len(answered.sent_messages) == 1
 
         await laptop.get_by_role("button", name="Hand back to AI").click()
         await expect(phone.locator("#mode-badge")).to_have_text("AI")
-        await wait_until(lambda: len(connected.sent_messages) == 2)  # the waiting message
+        await wait_until(lambda: len(answered.sent_messages) == 2)  # the waiting message
         await expect(phone.locator("#messages .bubble.ai")).to_have_count(2, timeout=LIVE_MS)
 
     async def test_sending_as_the_agent_takes_over_and_reaches_whatsapp(
@@ -140,10 +146,8 @@ class TestLiveInbox:
         sign_in: SignIn,
         api_account: ApiAccount,
         http: httpx.AsyncClient,
-        connected: FakeGreenAPI,
+        answered: FakeGreenAPI,
     ) -> None:
-        await post_webhook(http, fixture("incoming_text"))
-        await wait_until(lambda: len(connected.sent_messages) == 1)
         page = await sign_in(api_account)
         await _open_thread(page)
 
@@ -155,8 +159,8 @@ class TestLiveInbox:
         await expect(mine.locator(".tick")).to_have_attribute("title", "Sent", timeout=LIVE_MS)
         await expect(page.locator("#mode-badge")).to_have_text("HUMAN")
         await expect(page.get_by_label(f"Message to {JAMES}")).to_have_value("")
-        await wait_until(lambda: len(connected.sent_messages) == 2)
-        assert connected.sent_messages[-1]["message"] == "Hi James, Rita here. Free at 5pm?"
+        await wait_until(lambda: len(answered.sent_messages) == 2)
+        assert answered.sent_messages[-1]["message"] == "Hi James, Rita here. Free at 5pm?"
 
 
 class TestSimulator:
