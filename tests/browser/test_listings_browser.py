@@ -1,10 +1,11 @@
-"""A new agent's first listing, added through the form on a phone, then seen on a laptop."""
+"""A new agent's first listing, added through the form on a phone, seen on a laptop, and
+offered by the assistant in the persona page's "try it" chat."""
 
 from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import DESKTOP, SignIn, screenshot
+from tests.browser.conftest import DESKTOP, SignIn, screenshot, wait_live
 from tests.conftest import ApiAccount
 
 
@@ -41,3 +42,12 @@ async def test_a_new_agent_adds_a_first_listing_on_a_phone(
     await laptop.goto("/listings")
     await expect(laptop.get_by_role("link", name="Sunny T2 in Graça with terrace")).to_be_visible()
     await screenshot(laptop, "listings-1280")
+
+    # The assistant knows it at once: ask in the "try it" chat, as a customer would.
+    await page.goto("/persona")
+    await wait_live(page)
+    await page.get_by_label("Message as a customer").fill("Hi, do you have a flat in Lisbon?")
+    await page.get_by_role("button", name="Send").click()
+    reply = page.locator("#try-messages .bubble.ai").last
+    await expect(reply).to_contain_text("Sunny T2 in Graça with terrace", timeout=15_000)
+    await expect(reply).to_contain_text("€372,000")
