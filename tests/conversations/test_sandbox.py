@@ -89,10 +89,11 @@ class TestFinding:
             elsewhere = await open_conversation(session, simulator, OTHER_SIMULATED)
             add_message(session, elsewhere, "customer", "not in the sandbox", ago=1)
             await session.flush()
-            rows = await sandbox.sandbox_messages(session, account_id, conversation.id)
-            foreign = await sandbox.sandbox_messages(session, uuid.uuid4(), conversation.id)
-        assert [m.text for m in rows] == ["first", "second"]
-        assert foreign == []
+            read = await sandbox.read_sandbox(session, account_id)
+            foreign = await sandbox.read_sandbox(session, uuid.uuid4())
+        assert read is not None
+        assert [m.text for m in read.messages] == ["first", "second"]
+        assert foreign is None
 
 
 class TestAwaitingReply:

@@ -9,14 +9,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.conversations import inbox
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
-from whatsapp_assistant.conversations.simulator import SANDBOX_CHAT_ID
-from whatsapp_assistant.db.tenancy import for_account
-from whatsapp_assistant.escalation.models import Escalation
+from whatsapp_assistant.conversations.simulator import SANDBOX_PHONE, find_simulated
 
 # How the agent appears as the customer in the sandbox thread.
 SANDBOX_CUSTOMER = "You (try it)"
@@ -56,19 +54,12 @@ class Sandbox:
 async def _find(
     session: AsyncSession, account_id: uuid.UUID
 ) -> tuple[Conversation, Contact] | None:
-    stmt = (
-        for_account(select(Conversation, Contact), Conversation, account_id)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .join(Channel, Channel.id == Conversation.channel_id)
-        .where(
-            Channel.type == "simulator",
-            Channel.account_id == account_id,
-            Contact.account_id == account_id,
-            Contact.chat_id == SANDBOX_CHAT_ID,
-        )
-    )
-    row = (await session.execute(stmt)).first()
-    return (row[0], row[1]) if row is not None else None
+    conversation = await find_simulated(session, account_id, SANDBOX_PHONE)
+    if conversation is None:
+        return None
+    contact = await session.get(Contact, conversation.contact_id)
+    assert contact is not None
+    return conversation, contact
 
 
 async def find_sandbox(session: AsyncSession, account_id: uuid.UUID) -> Conversation | None:
@@ -77,45 +68,15 @@ async def find_sandbox(session: AsyncSession, account_id: uuid.UUID) -> Conversa
     return found[0] if found is not None else None
 
 
-async def sandbox_messages(
-    session: AsyncSession,
-    account_id: uuid.UUID,
-    conversation_id: uuid.UUID,
-    *,
-    limit: int = MESSAGE_LIMIT,
-) -> list[Message]:
-    """The newest `limit` messages, oldest first."""
-    stmt = (
-        for_account(select(Message), Message, account_id)
-        .where(Message.conversation_id == conversation_id)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(limit)
-    )
-    return list(reversed((await session.execute(stmt)).scalars().all()))
-
-
-async def _escalation_reason(
-    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID
-) -> str | None:
-    stmt = (
-        for_account(select(Escalation.reason), Escalation, account_id)
-        .where(Escalation.conversation_id == conversation_id, Escalation.resolved_at.is_(None))
-        .order_by(Escalation.created_at.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def read_sandbox(session: AsyncSession, account_id: uuid.UUID) -> Sandbox | None:
+    """The newest MESSAGE_LIMIT messages (oldest first) and why it was handed over, if it was."""
     found = await _find(session, account_id)
     if found is None:
         return None
     conversation, contact = found
-    messages = await sandbox_messages(session, account_id, conversation.id)
-    reason = None
-    if conversation.escalated:
-        reason = await _escalation_reason(session, account_id, conversation.id)
-    return Sandbox(conversation, contact, messages, reason)
+    messages = await inbox.list_messages(session, account_id, conversation.id, limit=MESSAGE_LIMIT)
+    read = await inbox.read_conversation(session, account_id, conversation.id)
+    return Sandbox(conversation, contact, list(messages), read.escalation_reason)
 
 
 async def reset_sandbox(session: AsyncSession, account_id: uuid.UUID) -> bool:
