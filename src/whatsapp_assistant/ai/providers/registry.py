@@ -1,21 +1,36 @@
-"""The one list of LLM providers: a name and a factory each; make_provider picks from settings."""
+"""The one list of LLM providers: a name and a factory each; make_provider picks from settings.
+
+The SDK-backed providers are imported when chosen: importing `anthropic` and `openai` costs
+about two seconds, which every CLI command and the offline default would pay for nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from whatsapp_assistant.ai.errors import LLMRejected
-from whatsapp_assistant.ai.providers.anthropic import AnthropicProvider
 from whatsapp_assistant.ai.providers.base import LLMProvider
 from whatsapp_assistant.ai.providers.offline import OfflineProvider
-from whatsapp_assistant.ai.providers.openai_compat import OpenAICompatProvider
 from whatsapp_assistant.config import LLMSettings
 
 ProviderFactory = Callable[[LLMSettings], LLMProvider]
 
+
+def _anthropic(settings: LLMSettings) -> LLMProvider:
+    from whatsapp_assistant.ai.providers.anthropic import AnthropicProvider
+
+    return AnthropicProvider(settings)
+
+
+def _openai(settings: LLMSettings) -> LLMProvider:
+    from whatsapp_assistant.ai.providers.openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider(settings)
+
+
 PROVIDERS: dict[str, ProviderFactory] = {
-    "anthropic": AnthropicProvider,
-    "openai": OpenAICompatProvider,
+    "anthropic": _anthropic,
+    "openai": _openai,
     "offline": OfflineProvider,
 }
 
