@@ -1,6 +1,6 @@
 """How message text is shown: WhatsApp's markup becomes HTML, anything else stays text."""
 
-from whatsapp_assistant.web.templating import whatsapp_markup
+from whatsapp_assistant.web.templating import whatsapp_markup, whatsapp_plain
 
 
 def test_bold_italic_and_strike_are_rendered() -> None:
@@ -17,3 +17,7 @@ def test_customer_html_is_escaped_even_inside_markers() -> None:
 
 def test_lone_or_spaced_markers_stay_as_typed() -> None:
     assert str(whatsapp_markup("2 * 3 * 4 and snake_case_name")) == "2 * 3 * 4 and snake_case_name"
+
+
+def test_previews_drop_the_markers() -> None:
+    assert whatsapp_plain("1. *Sunny T2* — _new_") == "1. Sunny T2 — new"

@@ -28,6 +28,14 @@ def whatsapp_markup(text: str) -> Markup:
     return Markup(html)  # noqa: S704 - built from escaped text and fixed tags only
 
 
+def whatsapp_plain(text: str) -> str:
+    """The text without the markers, for one-line previews."""
+    for pattern, _ in _MARKS:
+        text = pattern.sub(r"\1", text)
+    return text
+
+
 templates.env.filters["whatsapp"] = whatsapp_markup
+templates.env.filters["whatsapp_plain"] = whatsapp_plain
 # Words the pages use for stored codes.
 templates.env.globals["reason_label"] = reason_label
