@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import socket
+from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import ApiAccount
 from tests.conversations.harness import eventually, fixture
 from tests.fakes.green_api import FakeGreenAPI
 from tests.web.signin import sign_in
+from whatsapp_assistant.accounts.models import UserSession
 from whatsapp_assistant.channels import service as channels_service
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.kit.clock import utcnow
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _WEBHOOK_TOKEN = re.compile(r'id="webhook-token-[^"]+" type="text" value="([^"]+)"')
@@ -233,6 +237,33 @@ class TestCheckConnection:
         fake_green_api.delay_next(3)
         text = text_of(await press(signed_in, channel, "check"))
         assert f"Could not reach {fake_green_api.base_url}" in text
+
+    async def test_webhooks_are_not_held_up_while_green_api_takes_its_time(
+        self, signed_in: httpx.AsyncClient, fake_green_api: FakeGreenAPI, db: Database
+    ) -> None:
+        page = await signed_in.get((await connect(signed_in, fake_green_api)).headers["location"])
+        token = _WEBHOOK_TOKEN.search(page.text)
+        assert token is not None
+        [channel] = await stored_channels(db)
+        form = {"csrf_token": await csrf(signed_in)}
+        async with db.session_scope() as session:  # so the check's request notes the visit
+            await session.execute(
+                update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=5))
+            )
+        fake_green_api.delay_next(3)
+        checking = asyncio.create_task(signed_in.post(f"/channels/{channel.id}/check", data=form))
+        await asyncio.sleep(0.3)  # the check is waiting on Green API now
+        webhook = await signed_in.post(
+            "/webhooks/green-api",
+            json=fixture("incoming_text"),
+            headers={"Authorization": f"Bearer {token.group(1)}"},
+        )
+        assert webhook.status_code == 200
+        # Stored and answered while the check still waits: it held no lock the webhook needed.
+        assert not checking.done()
+        checked = await checking
+        assert checked.status_code == 303
+        assert LINKED in text_of(await signed_in.get(checked.headers["location"]))
 
     async def test_other_errors_name_the_status(
         self, signed_in: httpx.AsyncClient, fake_green_api: FakeGreenAPI, db: Database

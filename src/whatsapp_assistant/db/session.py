@@ -20,6 +20,17 @@ def on_commit(session: AsyncSession, callback: AfterCommit) -> None:
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
+async def commit_before_waiting(session: AsyncSession) -> None:
+    """Commit what a request wrote so far, before it waits on another service.
+
+    On SQLite an open write transaction holds the database's only write lock: webhooks would
+    queue behind a slow provider call. Allowed only before any after-commit side effect was
+    registered (those run when session_scope commits, and would be skipped here).
+    """
+    assert not session.info.get(_AFTER_COMMIT_KEY), "after-commit callbacks registered"
+    await session.commit()
+
+
 @dataclass(frozen=True)
 class Database:
     engine: AsyncEngine

@@ -15,6 +15,7 @@ from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.schemas import GreenAPIChannelCreate
 from whatsapp_assistant.channels.service import ChannelTaken, ConnectionCheck
 from whatsapp_assistant.config import Settings
+from whatsapp_assistant.db.session import commit_before_waiting
 from whatsapp_assistant.web.auth import CurrentUser
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
 from whatsapp_assistant.web.pages.forms import field_errors, posted_text
@@ -186,6 +187,7 @@ async def connect(
     channel = channels.new_green_api_channel(
         user.account_id, data, default_url=state.settings.green_api_url
     )
+    await commit_before_waiting(session)
     check = await channels.check_connection(state.runtime.channels, channel)
     if check.outcome == "refused":
         errors = {"api_token": REFUSED}
@@ -207,6 +209,7 @@ async def check(
     channel_id: uuid.UUID, session: SessionDep, user: UserDep, state: StateDep
 ) -> Response:
     channel = await channels.get_channel(session, user.account_id, channel_id)
+    await commit_before_waiting(session)
     outcome = await channels.check_connection(state.runtime.channels, channel)
     return redirect(check_query(channel.id, outcome))
 
