@@ -67,6 +67,27 @@ class TestSearchReplies:
         assert phrase in draft.text
         assert draft.handoff is None
 
+    @pytest.mark.parametrize(
+        ("message", "words", "english"),
+        [
+            ("Olá! Procuro T2 na Graça até 400 mil euros", ["2 quartos", "para venda"], "bedrooms"),
+            ("Procuro casa para arrendar em Lisboa até 1500 euros por mês", ["/mês"], "/month"),
+            ("Busco piso en Sevilla hasta 300.000 €", ["dormitorios", "en venta"], "for sale"),
+        ],
+    )
+    async def test_the_listing_lines_are_in_the_customers_language_too(
+        self,
+        offline: OfflineProvider,
+        listings: Listings,
+        message: str,
+        words: list[str],
+        english: str,
+    ) -> None:
+        draft = await offline.draft_reply(ask(message), listings.tools)
+
+        assert all(word in draft.text for word in words), draft.text
+        assert english not in draft.text
+
     async def test_no_match_offers_the_agents_follow_up(
         self, offline: OfflineProvider, listings: Listings
     ) -> None:

@@ -93,7 +93,9 @@ TOOLS: tuple[ToolSpec, ...] = (SEARCH_TOOL, HANDOFF_TOOL)
 class ToolRunner(Protocol):
     """What the AI may do against the agent's data; one account per runner."""
 
-    async def search_properties(self, filters: PropertyFilters) -> str: ...
+    async def search_properties(self, filters: PropertyFilters, *, language: str = "en") -> str:
+        """The matching listings as text; `language` is the listing lines' few fixed words."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ class AccountTools:
     db: Database
     account_id: uuid.UUID
 
-    async def search_properties(self, filters: PropertyFilters) -> str:
+    async def search_properties(self, filters: PropertyFilters, *, language: str = "en") -> str:
         # Whatever the caller passed, the AI only ever sees this account's available listings
         # (invariants 6 and 8), at most MAX_RESULTS of them.
         scoped = filters.model_copy(
@@ -199,4 +201,4 @@ class AccountTools:
         )
         async with self.db.session_scope() as session:
             found = await properties_service.search_properties(session, self.account_id, scoped)
-            return format_listings(found) if found else no_match_text(scoped)
+            return format_listings(found, language=language) if found else no_match_text(scoped)

@@ -124,12 +124,13 @@ def _whole_word_in(phrase: str, text: str) -> bool:
 class _Search:
     """Real searches through the ToolRunner, each recorded as a tool call on the draft."""
 
-    def __init__(self, tools: ToolRunner) -> None:
+    def __init__(self, tools: ToolRunner, language: Language) -> None:
         self.tools = tools
+        self.language = language  # the listing lines read in the reply's language
         self.calls: list[ToolCall] = []
 
     async def run(self, filters: PropertyFilters) -> str:
-        result = await self.tools.search_properties(filters)
+        result = await self.tools.search_properties(filters, language=self.language)
         # Recorded in the tool's own argument shape, as a model's call would be.
         arguments: dict[str, object] = filters.model_dump(
             mode="json", exclude_none=True, exclude={"status", "limit", "offset"}
@@ -163,7 +164,7 @@ class OfflineProvider:
         # escalation rules (escalation/rules.py) hand them over before any provider is asked.
         if intent.wants_viewing(reading.latest):
             return self._draft(say("viewing"), [])
-        search = _Search(tools)
+        search = _Search(tools, reading.language)
         place = await search.find_place(reading.latest)  # "Graça?" alone is a search too
         if place is not None or _asks_for_listings(reading.latest):
             text = await self._answer_search(reading, say, search, place)
