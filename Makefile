@@ -27,3 +27,4 @@ migrate:
 bench:
 	.venv/bin/python bench/webhook_to_send.py
 	.venv/bin/python bench/toggle_latency.py
+	.venv/bin/python bench/page_latency.py
