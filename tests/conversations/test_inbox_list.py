@@ -69,6 +69,8 @@ class TestPreview:
         last = row["last_message"]
         assert isinstance(last, dict)
         assert last["author"] == "ai"
+        # A preview: the long listing reply is cut, not carried whole on every list read.
+        assert len(last["text"]) == 160 and last["text"].endswith("…")
         assert "Sunny T2 in Graça" in last["text"]
 
 

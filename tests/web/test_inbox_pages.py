@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import ApiAccount
 from tests.conversations.harness import Service, fixture, wait_until
 from tests.web.signin import sign_in
+from whatsapp_assistant.web.pages import inbox as inbox_pages
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -121,3 +122,27 @@ async def test_a_malformed_thread_address_is_not_found(service: Service) -> None
     page = await service.client.get("/inbox/not-a-conversation")
     assert page.status_code == 404
     assert "text/html" in page.headers["content-type"]
+
+
+async def test_older_conversations_are_a_page_away(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox_pages, "PAGE_SIZE", 2)
+    for n in range(2):  # James is there already: three in all
+        said = await service.client.post(
+            "/api/v1/simulator/messages",
+            headers=service.account.headers,
+            json={"text": "Hello", "customer": f"Customer {n}", "phone": f"35190000000{n}"},
+        )
+        assert said.status_code == 202
+    await sign_in(service.client, service.account.email)
+
+    first = await service.client.get("/inbox")
+    assert "Customer 1" in first.text and "Customer 0" in first.text
+    assert "James Whitfield" not in first.text  # the oldest
+    assert "page=2" in first.text and "Newer" not in first.text
+    second = await service.client.get("/inbox?view=all&page=2")
+    assert "James Whitfield" in second.text and "Customer 0" not in second.text
+    assert "page=1" in second.text and "Older" not in second.text
+    bad = await service.client.get("/inbox?page=0")
+    assert bad.status_code == 422

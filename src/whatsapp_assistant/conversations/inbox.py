@@ -24,6 +24,7 @@ from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.kit.clock import utcnow
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PREVIEW_LENGTH = 160
 
 
 async def list_conversations(
@@ -161,7 +162,12 @@ async def _last_messages(
         return {}
     newest = (
         select(
-            Message,
+            Message.conversation_id,
+            Message.author,
+            Message.kind,
+            Message.text,
+            Message.status,
+            Message.created_at,
             func.row_number()
             .over(
                 partition_by=Message.conversation_id,
@@ -177,12 +183,19 @@ async def _last_messages(
         row.conversation_id: MessagePreview(
             author=row.author,
             kind=row.kind,
-            text=row.text,
+            text=_shortened(row.text),
             status=row.status,
             created_at=row.created_at,
         )
         for row in (await session.execute(stmt)).all()
     }
+
+
+def _shortened(text: str) -> str:
+    """A preview, not the message: a long listing reply would weigh on every list read."""
+    if len(text) <= PREVIEW_LENGTH:
+        return text
+    return text[: PREVIEW_LENGTH - 1].rstrip() + "…"
 
 
 async def _read_many(

@@ -19,7 +19,7 @@ class ContactRead(BaseModel):
 
 
 class MessagePreview(BaseModel):
-    """The newest message of a conversation, as the inbox list shows it."""
+    """The newest message of a conversation, as the inbox list shows it (text cut at 160)."""
 
     author: str
     kind: str

@@ -19,9 +19,16 @@ View = Literal["all", "needs-me", "ai"]
 VIEWS: list[tuple[View, str]] = [("all", "All"), ("needs-me", "Needs me"), ("ai", "AI")]
 
 
-def _filters(view: View, q: str) -> ConversationFilters:
+PAGE_SIZE = 50
+
+
+def _filters(view: View, q: str, number: int) -> ConversationFilters:
     return ConversationFilters(
-        needs_me=view == "needs-me", mode="ai" if view == "ai" else None, q=q or None, limit=100
+        needs_me=view == "needs-me",
+        mode="ai" if view == "ai" else None,
+        q=q or None,
+        limit=PAGE_SIZE + 1,  # one more tells whether there is an older page
+        offset=(number - 1) * PAGE_SIZE,
     )
 
 
@@ -32,9 +39,18 @@ async def inbox_page(
     user: UserDep,
     view: Annotated[View, Query()] = "all",
     q: Annotated[str, Query(max_length=200)] = "",
+    number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
 ) -> Response:
-    rows = await inbox.list_conversations(session, user.account_id, _filters(view, q.strip()))
-    context = {"conversations": rows, "view": view, "views": VIEWS, "q": q.strip()}
+    q = q.strip()
+    rows = await inbox.list_conversations(session, user.account_id, _filters(view, q, number))
+    context = {
+        "conversations": rows[:PAGE_SIZE],
+        "view": view,
+        "views": VIEWS,
+        "q": q,
+        "page": number,
+        "older": len(rows) > PAGE_SIZE,
+    }
     return page(request, user, "inbox/list.html", context)
 
 
