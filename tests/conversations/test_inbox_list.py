@@ -48,6 +48,19 @@ class TestUnread:
         [row] = await _listed(service)
         assert row["unread"] == 1
 
+    async def test_reading_a_thread_with_nothing_new_writes_nothing(self, service: Service) -> None:
+        await service.post_webhook(_text("Hello?", "3EB0000000000000000A"))
+        [row] = await _listed(service)
+        url = f"/api/v1/conversations/{row['id']}/read"
+        await service.client.post(url, headers=service.account.headers)
+        [conversation] = await service.conversations()
+        first_read = conversation.agent_read_at
+        assert first_read is not None
+
+        await service.client.post(url, headers=service.account.headers)
+        [conversation] = await service.conversations()
+        assert conversation.agent_read_at == first_read
+
     async def test_another_accounts_conversation_cannot_be_marked(
         self, service: Service, other_account: ApiAccount
     ) -> None:

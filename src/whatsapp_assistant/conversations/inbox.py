@@ -75,11 +75,15 @@ def _filtered(
 
 
 async def mark_read(session: AsyncSession, conversation: Conversation) -> bool:
-    """The agent has seen the thread: True if that cleared unread messages."""
-    had_unread = bool(await _unread_counts(session, [conversation]))
+    """The agent has seen the thread: True if that cleared unread messages.
+
+    Only then is anything written: a thread re-read on every live update stays a pure read.
+    """
+    if not await _unread_counts(session, [conversation]):
+        return False
     conversation.agent_read_at = utcnow()
     await session.flush()
-    return had_unread
+    return True
 
 
 async def get_conversation(
