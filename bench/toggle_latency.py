@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import psycopg
 from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import main, summary
 from tests.fakes.green_api import run_fake_green_api
 
 from whatsapp_assistant.accounts import service as accounts
@@ -37,27 +33,10 @@ from whatsapp_assistant.accounts.schemas import AccountCreate
 from whatsapp_assistant.app import build_database, create_app
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Conversation
-from whatsapp_assistant.db import migrate
 from whatsapp_assistant.db.session import Database
 
 FIXTURE = ROOT / "tests" / "fixtures" / "greenapi" / "incoming_text.json"
-RESULTS = ROOT / "bench" / "results" / "toggle_latency.json"
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 WEBHOOK_TOKEN = "bench-webhook-token-0001"  # noqa: S105 - a throwaway bench credential
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(statistics.median(values) * 1000, 2),
-        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
-    }
 
 
 async def prepare(settings: Settings) -> str:
@@ -152,57 +131,5 @@ async def run(settings: Settings, n: int) -> dict[str, object]:
     }
 
 
-def bench_sqlite(n: int) -> dict[str, object]:
-    folder = tempfile.mkdtemp(prefix="wa-bench-")
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{folder}/bench.db",
-        llm_provider="offline",
-        reply_debounce_seconds=0,
-    )
-    migrate.upgrade(settings.database_url)  # Alembic runs its own event loop: before ours
-    return asyncio.run(run(settings, n))
-
-
-@contextmanager
-def fresh_postgres_database(admin_url: str) -> Iterator[str]:
-    base, _, _ = admin_url.rpartition("/")
-    name = f"wa_bench_{uuid.uuid4().hex[:10]}"
-    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_problem() -> str | None:
-    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-    try:
-        with psycopg.connect(plain, connect_timeout=3):
-            return None
-    except psycopg.OperationalError as exc:
-        return f"PostgreSQL unreachable at {POSTGRES_URL}: {exc}".strip()
-
-
-def bench_postgres(n: int) -> dict[str, object]:
-    problem = postgres_problem()
-    if problem is not None:
-        return {"skipped": problem}
-    with fresh_postgres_database(POSTGRES_URL) as url:
-        migrate.upgrade(url)
-        settings = Settings(database_url=url, llm_provider="offline", reply_debounce_seconds=0)
-        return asyncio.run(run(settings, n))
-
-
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    result = {"sqlite": bench_sqlite(n), "postgresql": bench_postgres(n)}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    main("toggle_latency", run, default_n=200)

@@ -12,7 +12,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,23 +21,17 @@ from asgi_lifespan import LifespanManager
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import main, summary
 from tests.fakes.green_api import run_fake_green_api
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountCreate
 from whatsapp_assistant.app import build_database, create_app
 from whatsapp_assistant.config import Settings
-from whatsapp_assistant.db import migrate
 from whatsapp_assistant.properties.importer import import_csv
 from whatsapp_assistant.properties.samples import sample_listings_text
 
 FIXTURE = ROOT / "tests" / "fixtures" / "greenapi" / "incoming_text.json"
-RESULTS = ROOT / "bench" / "results" / "webhook_to_send.json"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def prepare(settings: Settings) -> str:
@@ -91,12 +84,6 @@ async def run(settings: Settings, n: int) -> dict[str, object]:
                         await asyncio.sleep(0.001)
                     end_to_end.append(time.perf_counter() - t0)
 
-    def summary(values: list[float]) -> dict[str, float]:
-        return {
-            "p50_ms": round(statistics.median(values) * 1000, 2),
-            "p99_ms": round(percentile(values, 0.99) * 1000, 2),
-        }
-
     base = statistics.median(baseline)
     return {
         "n": n,
@@ -108,20 +95,5 @@ async def run(settings: Settings, n: int) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    folder = tempfile.mkdtemp(prefix="wa-bench-")
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{folder}/bench.db",
-        llm_provider="offline",
-        reply_debounce_seconds=0,
-    )
-    migrate.upgrade(settings.database_url)  # Alembic runs its own event loop: before ours
-    result = asyncio.run(run(settings, n))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    main("webhook_to_send", run, default_n=100)

@@ -1,0 +1,95 @@
+"""What every benchmark shares: percentiles, one run per database, and writing the figures.
+
+Each benchmark supplies `run(settings, n)`; this module runs it on a fresh SQLite file and on a
+scratch PostgreSQL database (dropped afterwards), prints the figures and writes them to
+bench/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.db import migrate
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+Run = Callable[[Settings, int], Awaitable[dict[str, object]]]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(values) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+    }
+
+
+def _settings(url: str) -> Settings:
+    return Settings(database_url=url, llm_provider="offline", reply_debounce_seconds=0)
+
+
+def bench_sqlite(run: Run, n: int) -> dict[str, object]:
+    folder = tempfile.mkdtemp(prefix="wa-bench-")
+    settings = _settings(f"sqlite+aiosqlite:///{folder}/bench.db")
+    migrate.upgrade(settings.database_url)  # Alembic runs its own event loop: before ours
+    return asyncio.run(run(settings, n))
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    base, _, _ = admin_url.rpartition("/")
+    name = f"wa_bench_{uuid.uuid4().hex[:10]}"
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_problem() -> str | None:
+    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(plain, connect_timeout=3):
+            return None
+    except psycopg.OperationalError as exc:
+        return f"PostgreSQL unreachable at {POSTGRES_URL}: {exc}".strip()
+
+
+def bench_postgres(run: Run, n: int) -> dict[str, object]:
+    problem = postgres_problem()
+    if problem is not None:
+        return {"skipped": problem}
+    with fresh_postgres_database(POSTGRES_URL) as url:
+        migrate.upgrade(url)
+        return asyncio.run(run(_settings(url), n))
+
+
+def main(name: str, run: Run, *, default_n: int) -> None:
+    """`python bench/<name>.py [N]`: both databases, printed and written to results/."""
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else default_n
+    result = {"sqlite": bench_sqlite(run, n), "postgresql": bench_postgres(run, n)}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
