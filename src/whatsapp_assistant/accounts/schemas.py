@@ -9,11 +9,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from whatsapp_assistant.kit.phone import chat_id_from_phone
+from whatsapp_assistant.kit.storable import StorableInput
 
 PersonaStyle = Literal["professional", "friendly", "casual", "premium"]
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(StorableInput):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
@@ -22,7 +23,7 @@ class AccountCreate(BaseModel):
     owner_phone: str | None = Field(default=None, max_length=32)
 
 
-class UserCreate(BaseModel):
+class UserCreate(StorableInput):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     email: EmailStr
@@ -39,7 +40,7 @@ class UserRead(BaseModel):
     name: str
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(StorableInput):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     name: str = Field(default="default", min_length=1, max_length=100)
@@ -67,7 +68,7 @@ class CreatedAccount(BaseModel):
     api_key: str
 
 
-class PersonaData(BaseModel):
+class PersonaData(StorableInput):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", from_attributes=True)
 
     style: PersonaStyle = "friendly"
@@ -77,7 +78,7 @@ class PersonaData(BaseModel):
     default_language: str | None = Field(default=None, max_length=8)
 
 
-class AccountSettings(BaseModel):
+class AccountSettings(StorableInput):
     """How the assistant behaves around the agent: takeover, hand-back, alerts, holding text."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", from_attributes=True)

@@ -8,8 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from whatsapp_assistant.kit.storable import StorableInput
 
-class GreenAPIChannelCreate(BaseModel):
+
+class GreenAPIChannelCreate(StorableInput):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     type: Literal["green_api"]

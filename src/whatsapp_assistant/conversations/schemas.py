@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_assistant.kit.storable import StorableInput
+
 
 class ContactRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -78,7 +80,7 @@ class ConversationFilters(BaseModel):
     offset: int = Field(default=0, ge=0)
 
 
-class SimulatedMessage(BaseModel):
+class SimulatedMessage(StorableInput):
     """A customer message typed into the simulator (no WhatsApp number needed)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -94,7 +96,7 @@ class ModeChange(BaseModel):
     mode: Literal["ai", "human"]
 
 
-class AgentMessage(BaseModel):
+class AgentMessage(StorableInput):
     """Text the agent sends by hand; sending takes the conversation over."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from whatsapp_assistant.kit.storable import StorableInput
 
 ListingType = Literal["sale", "rent"]
 PropertyStatus = Literal["available", "under_offer", "sold", "rented"]
@@ -18,9 +19,6 @@ StatusFilter = Literal["available", "under_offer", "sold", "rented", "any"]
 Name = Annotated[str, Field(min_length=1, max_length=120)]
 Feature = Annotated[str, Field(min_length=1, max_length=100)]
 
-# NUL and lone surrogates pass JSON and CSV parsing but PostgreSQL refuses to store them: reject
-# them as a field error so bad input answers 422 and never 500 (invariant 7).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _URL_COLUMN_LENGTH = 500
 _CENTS = Decimal("0.01")
 
@@ -34,18 +32,10 @@ def _fits_url_column(url: HttpUrl) -> HttpUrl:
 ListingUrl = Annotated[HttpUrl, AfterValidator(_fits_url_column)]
 
 
-class _Input(BaseModel):
+class _Input(StorableInput):
     """Strict input: stripped strings, unknown fields refused, only storable text."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, value: object) -> object:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and _UNSTORABLE.search(text) for text in texts):
-            raise ValueError("text contains characters that cannot be stored (NUL or surrogates)")
-        return value
 
 
 class PropertyBase(_Input):
