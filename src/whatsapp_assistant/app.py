@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
 
 from whatsapp_assistant.ai.providers.registry import make_provider
 from whatsapp_assistant.channels.registry import close_registry, make_registry
@@ -89,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
     )
     install_error_handlers(app)
+    # Pages are re-read on every live update: gzip makes a 50 KB inbox about 8 KB on a phone's
+    # connection. The live stream itself (text/event-stream) is left alone, or it would buffer.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.include_router(api_router)
     app.include_router(webhook_router)
     app.include_router(pages_router)
