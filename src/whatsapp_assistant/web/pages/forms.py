@@ -20,6 +20,11 @@ CHOOSE_ONE = "Choose one of the options."
 Describe = Mapping[str, str] | Callable[[str, ErrorDetails], str]
 
 
+def schema_words(error: ErrorDetails) -> str:
+    """The schema's own message, without pydantic's "Value error, " prefix."""
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def text_fields(form: FormData, names: Iterable[str]) -> dict[str, str]:
     """The named fields of a form as typed (missing ones empty, files ignored)."""
     values = {name: form.get(name) for name in names}
@@ -42,7 +47,7 @@ def field_errors(exc: ValidationError, describe: Describe, *, unnamed: str = "")
         if field in errors:
             continue
         if isinstance(describe, Mapping):
-            errors[field] = describe.get(field, error["msg"])
+            errors[field] = describe.get(field, schema_words(error))
         else:
             errors[field] = describe(field, error)
     return errors

@@ -32,7 +32,13 @@ from whatsapp_assistant.properties.schemas import (
 )
 from whatsapp_assistant.web.auth import CurrentUser
 from whatsapp_assistant.web.deps import SessionDep, UserDep
-from whatsapp_assistant.web.pages.forms import CHOOSE_ONE, REQUIRED, field_errors, text_fields
+from whatsapp_assistant.web.pages.forms import (
+    CHOOSE_ONE,
+    REQUIRED,
+    field_errors,
+    schema_words,
+    text_fields,
+)
 from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
@@ -217,7 +223,7 @@ def _message(field: str, err: ErrorDetails) -> str:
     try:
         return _MESSAGES[kind].format(**err.get("ctx", {}))
     except (KeyError, IndexError):
-        return str(err["msg"]).removeprefix("Value error, ")
+        return schema_words(err)
 
 
 def _validate(values: dict[str, str]) -> PropertyCreate | dict[str, str]:

@@ -17,7 +17,7 @@ from whatsapp_assistant.conversations.schemas import SimulatedMessage
 from whatsapp_assistant.conversations.simulator import SANDBOX_PHONE, receive_simulated
 from whatsapp_assistant.web.auth import CurrentUser
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
-from whatsapp_assistant.web.pages.forms import CHOOSE_ONE, field_errors, posted_text
+from whatsapp_assistant.web.pages.forms import CHOOSE_ONE, field_errors, posted_text, schema_words
 from whatsapp_assistant.web.pages.render import page, redirect
 
 router = APIRouter()
@@ -46,16 +46,11 @@ def _error_text(field: str, error: ErrorDetails) -> str:
         return f"Too long: {length:,} characters. Keep it to {context['max_length']:,}."
     if error["type"] == "literal_error":
         return CHOOSE_ONE
-    return str(error["msg"])
+    return schema_words(error)
 
 
 def _validate(values: dict[str, str]) -> PersonaData | dict[str, str]:
-    """The persona to save, or an error per field (PostgreSQL refuses NUL: a field error)."""
-    unstorable = {
-        name: "Remove the invisible NUL character." for name, v in values.items() if "\x00" in v
-    }
-    if unstorable:
-        return unstorable
+    """The persona to save, or an error per field (unstorable text included: PersonaData)."""
     data: dict[str, Any] = dict(values)
     data["default_language"] = values["default_language"].strip() or None
     try:
