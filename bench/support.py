@@ -13,12 +13,11 @@ import os
 import statistics
 import sys
 import tempfile
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psycopg
+from tests.scratch_db import scratch_postgres_database
 
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db import migrate
@@ -54,20 +53,6 @@ def bench_sqlite(run: Run, n: int) -> dict[str, object]:
     return asyncio.run(run(settings, n))
 
 
-@contextmanager
-def fresh_postgres_database(admin_url: str) -> Iterator[str]:
-    base, _, _ = admin_url.rpartition("/")
-    name = f"wa_bench_{uuid.uuid4().hex[:10]}"
-    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def postgres_problem() -> str | None:
     plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
     try:
@@ -81,7 +66,7 @@ def bench_postgres(run: Run, n: int) -> dict[str, object]:
     problem = postgres_problem()
     if problem is not None:
         return {"skipped": problem}
-    with fresh_postgres_database(POSTGRES_URL) as url:
+    with scratch_postgres_database(POSTGRES_URL, prefix="wa_bench") as url:
         migrate.upgrade(url)
         return asyncio.run(run(_settings(url), n))
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from tests.scratch_db import scratch_postgres_database
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountCreate
 from whatsapp_assistant.all_models import Base
@@ -38,23 +38,10 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 JOB_TABLES = ("procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers")
 
 
-def _postgres_database(admin_url: str) -> Iterator[str]:
-    base, _, _ = admin_url.rpartition("/")
-    name = f"wa_test_{uuid.uuid4().hex[:10]}"
-    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if TEST_DATABASE_URL.startswith("postgresql"):
-        for url in _postgres_database(TEST_DATABASE_URL):
+        with scratch_postgres_database(TEST_DATABASE_URL) as url:
             migrate.upgrade(url)
             asyncio.run(_apply_job_schema(url))
             yield url
