@@ -101,7 +101,11 @@ async def get_conversation(
 async def read_conversation(
     session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID
 ) -> ConversationRead:
-    conversation = await get_conversation(session, account_id, conversation_id)
+    return await describe(session, await get_conversation(session, account_id, conversation_id))
+
+
+async def describe(session: AsyncSession, conversation: Conversation) -> ConversationRead:
+    """The API's shape of a conversation the caller already loaded for its account."""
     contact = await session.get(Contact, conversation.contact_id)
     assert contact is not None
     (read,) = await _read_many(session, [(conversation, contact)])
@@ -115,10 +119,17 @@ async def list_messages(
     *,
     limit: int = 200,
 ) -> Sequence[Message]:
-    await get_conversation(session, account_id, conversation_id)
+    conversation = await get_conversation(session, account_id, conversation_id)
+    return await thread_messages(session, conversation, limit=limit)
+
+
+async def thread_messages(
+    session: AsyncSession, conversation: Conversation, *, limit: int = 200
+) -> Sequence[Message]:
+    """The newest `limit` messages of a conversation loaded for its account, oldest first."""
     stmt = (
-        for_account(select(Message), Message, account_id)
-        .where(Message.conversation_id == conversation_id)
+        for_account(select(Message), Message, conversation.account_id)
+        .where(Message.conversation_id == conversation.id)
         .order_by(Message.created_at.desc(), Message.id)
         .limit(limit)
     )

@@ -74,8 +74,8 @@ async def read_sandbox(session: AsyncSession, account_id: uuid.UUID) -> Sandbox 
     if found is None:
         return None
     conversation, contact = found
-    messages = await inbox.list_messages(session, account_id, conversation.id, limit=MESSAGE_LIMIT)
-    read = await inbox.read_conversation(session, account_id, conversation.id)
+    messages = await inbox.thread_messages(session, conversation, limit=MESSAGE_LIMIT)
+    read = await inbox.describe(session, conversation)
     return Sandbox(conversation, contact, list(messages), read.escalation_reason)
 
 

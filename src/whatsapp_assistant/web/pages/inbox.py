@@ -64,9 +64,9 @@ async def _thread(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    await actions.mark_read(session, user.account_id, conversation_id)
-    conversation = await inbox.read_conversation(session, user.account_id, conversation_id)
-    messages = await inbox.list_messages(session, user.account_id, conversation_id)
+    loaded = await actions.mark_read(session, user.account_id, conversation_id)
+    conversation = await inbox.describe(session, loaded)
+    messages = await inbox.thread_messages(session, loaded)
     context = {"c": conversation, "messages": messages, "draft": draft, "error": error}
     return page(request, user, "inbox/thread.html", context, status_code=status_code)
 

@@ -42,9 +42,7 @@ async def _phone_page(
     status_code: int = 200,
 ) -> Response:
     conversation = await find_simulated(session, user.account_id, phone)
-    messages = (
-        await inbox.list_messages(session, user.account_id, conversation.id) if conversation else []
-    )
+    messages = await inbox.thread_messages(session, conversation) if conversation else []
     context = {
         "conversation": conversation,
         "messages": messages,
