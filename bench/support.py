@@ -43,13 +43,15 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(database_url=url, llm_provider="offline", reply_debounce_seconds=0)
+    return Settings.model_validate(
+        {"database": {"url": url}, "llm": {"provider": "offline"}, "reply": {"debounce_seconds": 0}}
+    )
 
 
 def bench_sqlite(run: Run, n: int) -> dict[str, object]:
     folder = tempfile.mkdtemp(prefix="wa-bench-")
     settings = _settings(f"sqlite+aiosqlite:///{folder}/bench.db")
-    migrate.upgrade(settings.database_url)  # Alembic runs its own event loop: before ours
+    migrate.upgrade(settings.database.url)  # Alembic runs its own event loop: before ours
     return asyncio.run(run(settings, n))
 
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from tests.scratch_db import scratch_postgres_database
+from tests.settings import defaults, tuned
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountCreate
 from whatsapp_assistant.all_models import Base
@@ -54,13 +55,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
+    return tuned(
+        defaults(),
         environment="test",
         database_url=database_url,
         llm_provider="offline",
         reply_debounce_seconds=0,
         green_api_backoff_seconds=0.01,
-        anthropic_api_key=None,
     )
 
 

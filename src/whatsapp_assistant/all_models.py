@@ -11,19 +11,16 @@ from whatsapp_assistant.conversations.models import (
 from whatsapp_assistant.db.base import Base
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.properties.models import Property
-from whatsapp_assistant.scheduling.models import Appointment, Followup
 
 __all__ = [
     "Account",
     "ApiKey",
-    "Appointment",
     "Base",
     "Channel",
     "Contact",
     "Conversation",
     "ConversationEvent",
     "Escalation",
-    "Followup",
     "Message",
     "Persona",
     "Property",

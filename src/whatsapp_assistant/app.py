@@ -49,10 +49,10 @@ async def running_services(settings: Settings, *, run_worker_here: bool) -> Asyn
     """Everything the product needs at run time; with run_worker_here, jobs run in this process."""
     pubsub = make_pubsub(settings)
     db = build_database(settings, pubsub=pubsub)
-    job_app = make_job_app(settings.database_url)
-    register_tasks(job_app, recovery_every_seconds=settings.recovery_every_seconds)
+    job_app = make_job_app(settings.database.url)
+    register_tasks(job_app, recovery_every_seconds=settings.recovery.every_seconds)
     channels = make_registry(settings)
-    llm = make_provider(settings.llm)
+    llm = make_provider(settings)
     runtime = Runtime(settings=settings, db=db, queue=JobQueue(job_app), llm=llm, channels=channels)
     worker: asyncio.Task[None] | None = None
     async with job_app.open_async():
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        in_process = settings.run_worker_in_process or settings.is_sqlite
+        in_process = settings.worker.in_process or settings.is_sqlite
         async with running_services(settings, run_worker_here=in_process) as runtime:
             app.state.app_state = AppState(settings=settings, db=runtime.db, runtime=runtime)
             yield

@@ -13,7 +13,7 @@ from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 from whatsapp_assistant.ai.tools import AccountTools
 from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
-from whatsapp_assistant.config import LLMSettings
+from whatsapp_assistant.config import AnthropicSettings, LLMSettings, OpenAISettings
 from whatsapp_assistant.db.session import Database
 
 GRACA = "Sunny T2 in Graça with terrace"
@@ -99,17 +99,27 @@ def ask(*texts: str, persona: PersonaSpec = PERSONA, contact_name: str = "") -> 
     )
 
 
-def anthropic_settings(fake: FakeAnthropic, **overrides: object) -> LLMSettings:
+def _split(prefix: str, values: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    """Shared model settings, and the SDK's own ones (named `<prefix>_<field>`, as in the env)."""
+    own = {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+    shared = {k: v for k, v in values.items() if not k.startswith(prefix)}
+    return shared, own
+
+
+def anthropic_settings(
+    fake: FakeAnthropic, **overrides: object
+) -> tuple[LLMSettings, AnthropicSettings]:
     values: dict[str, object] = {
         "anthropic_api_key": "test-key",
         "anthropic_base_url": fake.base_url,
         "max_retries": 0,
         "timeout_seconds": 5.0,
     }
-    return LLMSettings.model_validate(values | overrides)
+    shared, own = _split("anthropic_", values | overrides)
+    return LLMSettings.model_validate(shared), AnthropicSettings.model_validate(own)
 
 
-def openai_settings(fake: FakeOpenAI, **overrides: object) -> LLMSettings:
+def openai_settings(fake: FakeOpenAI, **overrides: object) -> tuple[LLMSettings, OpenAISettings]:
     values: dict[str, object] = {
         "provider": "openai",
         "openai_base_url": fake.base_url,
@@ -117,4 +127,5 @@ def openai_settings(fake: FakeOpenAI, **overrides: object) -> LLMSettings:
         "max_retries": 0,
         "timeout_seconds": 5.0,
     }
-    return LLMSettings.model_validate(values | overrides)
+    shared, own = _split("openai_", values | overrides)
+    return LLMSettings.model_validate(shared), OpenAISettings.model_validate(own)

@@ -13,12 +13,12 @@ from tests.fakes.llm_base import JSON
 from whatsapp_assistant.ai.errors import LLMRejected, LLMUnavailable
 from whatsapp_assistant.ai.providers.anthropic import AnthropicProvider
 from whatsapp_assistant.ai.types import ReplyRequest, Turn
-from whatsapp_assistant.config import LLMSettings
+from whatsapp_assistant.config import AnthropicSettings, LLMSettings
 
 
 @pytest.fixture
 async def provider(fake_anthropic: FakeAnthropic) -> AsyncIterator[AnthropicProvider]:
-    claude = AnthropicProvider(anthropic_settings(fake_anthropic))
+    claude = AnthropicProvider(*anthropic_settings(fake_anthropic))
     yield claude
     await claude.aclose()
 
@@ -191,7 +191,7 @@ class TestRequestShape:
     ) -> None:
         fake_anthropic.queue_text("Ok.")
         history = [Turn("user" if i % 2 == 0 else "assistant", f"m{i}") for i in range(31)]
-        claude = AnthropicProvider(anthropic_settings(fake_anthropic, history_messages=5))
+        claude = AnthropicProvider(*anthropic_settings(fake_anthropic, history_messages=5))
 
         await claude.draft_reply(ReplyRequest(persona=PERSONA, history=history), listings.tools)
         await claude.aclose()
@@ -205,7 +205,7 @@ class TestStopReasons:
         self, fake_anthropic: FakeAnthropic, listings: Listings
     ) -> None:
         fake_anthropic.queue_tool_call("search_properties", {"location": "Graça"}, count=50)
-        claude = AnthropicProvider(anthropic_settings(fake_anthropic, max_tool_rounds=3))
+        claude = AnthropicProvider(*anthropic_settings(fake_anthropic, max_tool_rounds=3))
 
         draft = await claude.draft_reply(ask("Show me Graça"), listings.tools)
         await claude.aclose()
@@ -219,7 +219,7 @@ class TestStopReasons:
         self, fake_anthropic: FakeAnthropic, listings: Listings
     ) -> None:
         fake_anthropic.queue_tool_call("search_properties", {}, count=2)
-        claude = AnthropicProvider(anthropic_settings(fake_anthropic, max_tool_rounds=2))
+        claude = AnthropicProvider(*anthropic_settings(fake_anthropic, max_tool_rounds=2))
 
         draft = await claude.draft_reply(ask("Anything?"), listings.tools)
         await claude.aclose()
@@ -289,7 +289,7 @@ class TestErrors:
         self, fake_anthropic: FakeAnthropic, listings: Listings
     ) -> None:
         fake_anthropic.queue_error(529, count=10)
-        claude = AnthropicProvider(anthropic_settings(fake_anthropic, max_retries=2))
+        claude = AnthropicProvider(*anthropic_settings(fake_anthropic, max_retries=2))
 
         with pytest.raises(LLMUnavailable) as raised:
             await claude.draft_reply(ask("Hi"), listings.tools)
@@ -305,7 +305,7 @@ class TestErrors:
     ) -> None:
         fake_anthropic.queue_error(429)
         fake_anthropic.queue_text("Hello!")
-        claude = AnthropicProvider(anthropic_settings(fake_anthropic, max_retries=1))
+        claude = AnthropicProvider(*anthropic_settings(fake_anthropic, max_retries=1))
 
         started = time.monotonic()
         draft = await claude.draft_reply(ask("Hi"), listings.tools)
@@ -341,7 +341,7 @@ class TestErrors:
 
     async def test_wrong_api_key_is_rejected(self, listings: Listings) -> None:
         with run_fake_anthropic(api_key="the-right-key") as fake:
-            claude = AnthropicProvider(anthropic_settings(fake, anthropic_api_key="wrong"))
+            claude = AnthropicProvider(*anthropic_settings(fake, anthropic_api_key="wrong"))
             with pytest.raises(LLMRejected) as raised:
                 await claude.draft_reply(ask("Hi"), listings.tools)
             await claude.aclose()
@@ -352,7 +352,7 @@ class TestErrors:
         self, fake_anthropic: FakeAnthropic, listings: Listings
     ) -> None:
         fake_anthropic.queue_hang(2.0)
-        claude = AnthropicProvider(anthropic_settings(fake_anthropic, timeout_seconds=0.3))
+        claude = AnthropicProvider(*anthropic_settings(fake_anthropic, timeout_seconds=0.3))
 
         with pytest.raises(LLMUnavailable) as raised:
             await claude.draft_reply(ask("Hi"), listings.tools)
@@ -363,7 +363,7 @@ class TestErrors:
     async def test_unreachable_server_is_unavailable(self, listings: Listings) -> None:
         with run_fake_anthropic() as fake:
             settings = anthropic_settings(fake)
-        claude = AnthropicProvider(settings)  # the fake has stopped: connection refused
+        claude = AnthropicProvider(*settings)  # the fake has stopped: connection refused
 
         with pytest.raises(LLMUnavailable):
             await claude.draft_reply(ask("Hi"), listings.tools)
@@ -371,4 +371,4 @@ class TestErrors:
 
     def test_missing_api_key_is_rejected_when_the_provider_is_built(self) -> None:
         with pytest.raises(LLMRejected, match="ANTHROPIC_API_KEY"):
-            AnthropicProvider(LLMSettings(provider="anthropic"))
+            AnthropicProvider(LLMSettings(provider="anthropic"), AnthropicSettings())

@@ -17,6 +17,7 @@ from tests.ai.conftest import (
     Listings,
     ask,
 )
+from tests.settings import defaults, tuned
 from whatsapp_assistant.ai.providers.offline import OfflineProvider
 from whatsapp_assistant.ai.providers.registry import make_provider
 from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
@@ -230,17 +231,17 @@ class TestOfflineLabel:
 
 class TestMakeProvider:
     def test_offline_without_an_anthropic_key(self) -> None:
-        assert make_provider(LLMSettings()).name == "offline"
+        assert make_provider(defaults()).name == "offline"
 
     async def test_anthropic_when_a_key_is_set(self) -> None:
-        provider = make_provider(LLMSettings(anthropic_api_key="k"))
+        provider = make_provider(tuned(defaults(), anthropic_api_key="k"))
 
         assert (provider.name, provider.model) == ("anthropic", "claude-sonnet-5-5")
         await provider.aclose()
 
     async def test_explicit_choice_wins(self) -> None:
-        settings = LLMSettings(
-            provider="openai", anthropic_api_key="k", openai_base_url="http://x/v1"
+        settings = tuned(
+            defaults(), llm_provider="openai", anthropic_api_key="k", openai_base_url="http://x/v1"
         )
 
         provider = make_provider(settings)
@@ -249,6 +250,6 @@ class TestMakeProvider:
         await provider.aclose()
 
     async def test_offline_close_is_a_no_op(self) -> None:
-        provider = make_provider(LLMSettings(provider="offline"))
+        provider = make_provider(tuned(defaults(), llm_provider="offline"))
 
         await provider.aclose()

@@ -15,7 +15,7 @@ from whatsapp_assistant.ai.providers.openai_compat import OpenAICompatProvider
 
 @pytest.fixture
 async def provider(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAICompatProvider]:
-    local = OpenAICompatProvider(openai_settings(fake_openai))
+    local = OpenAICompatProvider(*openai_settings(fake_openai))
     yield local
     await local.aclose()
 
@@ -74,7 +74,7 @@ class TestToolRoundTrip:
 
     async def test_tool_loop_is_bounded(self, fake_openai: FakeOpenAI, listings: Listings) -> None:
         fake_openai.queue_tool_call("search_properties", {}, count=50)
-        local = OpenAICompatProvider(openai_settings(fake_openai, max_tool_rounds=2))
+        local = OpenAICompatProvider(*openai_settings(fake_openai, max_tool_rounds=2))
 
         draft = await local.draft_reply(ask("Everything"), listings.tools)
         await local.aclose()
@@ -111,7 +111,7 @@ class TestErrors:
         self, fake_openai: FakeOpenAI, listings: Listings
     ) -> None:
         fake_openai.queue_error(500, count=10)
-        local = OpenAICompatProvider(openai_settings(fake_openai, max_retries=2))
+        local = OpenAICompatProvider(*openai_settings(fake_openai, max_retries=2))
 
         with pytest.raises(LLMUnavailable) as raised:
             await local.draft_reply(ask("Hi"), listings.tools)
@@ -152,7 +152,7 @@ class TestErrors:
     async def test_unreachable_server_is_unavailable(self, listings: Listings) -> None:
         with run_fake_openai() as fake:
             settings = openai_settings(fake)
-        local = OpenAICompatProvider(settings)  # the fake has stopped: connection refused
+        local = OpenAICompatProvider(*settings)  # the fake has stopped: connection refused
 
         with pytest.raises(LLMUnavailable) as raised:
             await local.draft_reply(ask("Hi"), listings.tools)

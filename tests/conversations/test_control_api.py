@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from tests.conversations.harness import Service, eventually, fixture, settle
 from whatsapp_assistant.conversations.models import Conversation
 from whatsapp_assistant.conversations.recovery import auto_resume
 from whatsapp_assistant.kit.clock import utcnow
-from whatsapp_assistant.scheduling.models import Followup
 
 JAMES = "447700900123@c.us"
 
@@ -248,29 +247,3 @@ class TestAutoResume:
         assert await auto_resume(runtime) == 1
         [conversation] = await service.conversations()
         assert conversation.mode == "ai"
-
-
-class TestTakeoverCancelsFollowups:
-    async def test_pending_followups_are_cancelled_by_a_takeover(self, service: Service) -> None:
-        await service.post_webhook(fixture("incoming_text"))
-        [conversation] = await service.conversations()
-        async with service.db.session_scope() as session:
-            for status in ("pending", "sent"):
-                session.add(
-                    Followup(
-                        account_id=conversation.account_id,
-                        conversation_id=conversation.id,
-                        due_at=utcnow() + timedelta(days=1),
-                        status=status,
-                        text="Still interested in the Graça flat?",
-                    )
-                )
-        response = await service.client.post(
-            f"/api/v1/conversations/{conversation.id}/mode",
-            headers=service.account.headers,
-            json={"mode": "human"},
-        )
-        assert response.status_code == 200
-        async with service.db.session_scope() as session:
-            statuses = sorted((await session.execute(select(Followup.status))).scalars())
-        assert statuses == ["cancelled", "sent"]  # only the pending one is cancelled

@@ -19,6 +19,7 @@ from tests.conversations.harness import (
 )
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI
+from tests.settings import tuned
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db.session import Database
 
@@ -55,13 +56,12 @@ async def listings(db: Database, api_account: ApiAccount, other_account: ApiAcco
 
 @pytest.fixture
 def claude_settings(settings: Settings, fake_anthropic: FakeAnthropic) -> Settings:
-    return settings.model_copy(
-        update={
-            "llm_provider": "anthropic",
-            "anthropic_api_key": "test-key",
-            "anthropic_base_url": fake_anthropic.base_url,
-            "llm_max_retries": 0,
-        }
+    return tuned(
+        settings,
+        llm_provider="anthropic",
+        anthropic_api_key="test-key",
+        anthropic_base_url=fake_anthropic.base_url,
+        llm_max_retries=0,
     )
 
 

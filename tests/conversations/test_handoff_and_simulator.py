@@ -13,6 +13,7 @@ from tests.conftest import ApiAccount
 from tests.conversations.harness import Service, eventually, fixture, settle, start_service
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI
+from tests.settings import tuned
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.escalation.models import Escalation
@@ -26,14 +27,13 @@ async def claude_service(
     fake_green_api: FakeGreenAPI,
     fake_anthropic: FakeAnthropic,
 ) -> AsyncIterator[Service]:
-    claude = settings.model_copy(
-        update={
-            "llm_provider": "anthropic",
-            "anthropic_api_key": "test-key",
-            "anthropic_base_url": fake_anthropic.base_url,
-            "llm_max_retries": 0,
-            "llm_outage_backoff_seconds": 0.01,
-        }
+    claude = tuned(
+        settings,
+        llm_provider="anthropic",
+        anthropic_api_key="test-key",
+        anthropic_base_url=fake_anthropic.base_url,
+        llm_max_retries=0,
+        llm_outage_backoff_seconds=0.01,
     )
     async for running in start_service(claude, db, api_account, fake_green_api):
         yield running

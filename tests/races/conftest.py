@@ -27,6 +27,7 @@ from tests.conftest import ApiAccount
 from tests.conversations.harness import Service, fixture, start_service
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI
+from tests.settings import tuned
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.db.session import Database
@@ -57,7 +58,7 @@ def claude(settings: Settings, fake: FakeAnthropic, **changes: object) -> Settin
         "anthropic_base_url": fake.base_url,
         "llm_max_retries": 0,
     }
-    return settings.model_copy(update=update | changes)
+    return tuned(settings, **update | changes)
 
 
 def claude_env(fake: FakeAnthropic) -> dict[str, str]:

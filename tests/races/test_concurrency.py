@@ -39,6 +39,7 @@ from tests.races.conftest import (
     sends_to,
     serving,
 )
+from tests.settings import tuned
 from whatsapp_assistant.channels.models import WebhookEvent
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Message
@@ -286,11 +287,8 @@ class TestGreenApiDown:
     ) -> None:
         attempts_per_send = 2
         delays = (0.2, 0.2, 0.2)
-        down = settings.model_copy(
-            update={
-                "green_api_max_attempts": attempts_per_send,
-                "send_retry_delays_seconds": delays,
-            }
+        down = tuned(
+            settings, green_api_max_attempts=attempts_per_send, send_retry_delays_seconds=delays
         )
         async with serving(down, db, api_account, fake_green_api) as service:
             fake_green_api.fail_next(503, count=10_000)

@@ -38,6 +38,7 @@ from tests.races.conftest import (
     is_postgres,
     serving,
 )
+from tests.settings import tuned
 from whatsapp_assistant.app import running_services
 from whatsapp_assistant.channels.green_api.payloads import parse_webhook
 from whatsapp_assistant.channels.models import Channel
@@ -55,7 +56,7 @@ RECOVERED_DRAFT = f"The {LISTING} is available: €372,000, 2 bedrooms."
 # A dead worker is noticed after 2 s without a heartbeat; recovery runs every second.
 FAST_RECOVERY = {
     "WORKER_HEARTBEAT_SECONDS": "0.5",
-    "STALLED_AFTER_SECONDS": "2",
+    "WORKER_STALLED_AFTER_SECONDS": "2",
     "RECOVERY_EVERY_SECONDS": "1",
 }
 STALE_SECONDS = 3.0
@@ -122,7 +123,7 @@ async def _kill_a_worker_mid_draft(
     and a new one started. The dead worker's job is retried once its heartbeat is stale
     (JobQueue.retry_stalled), while the survivor's recovery has been re-deriving the reply."""
     env = claude_env(fake) | FAST_RECOVERY
-    here = claude(settings, fake, run_worker_in_process=False)
+    here = claude(settings, fake, worker_in_process=False)
     async with serving(here, db, account, green_api) as service:
         workers: dict[int, Process] = {}
         for _ in range(2):  # one at a time, so each registers before the next starts
@@ -249,14 +250,12 @@ async def _stuck_row(db: Database) -> Message:
 
 class TestSendLeftSendingByADeadProcess:
     """recovery.recover puts a row left 'sending' (no echo, claimed longer ago than
-    SENDING_STALE_AFTER_SECONDS) back to 'queued'; delivery.reconcile_echo marks one whose echo
+    SEND_STALE_AFTER_SECONDS) back to 'queued'; delivery.reconcile_echo marks one whose echo
     webhook arrived as sent, so it is not sent twice (invariant 5)."""
 
     @pytest.fixture
     def recovering(self, settings: Settings) -> Settings:
-        return settings.model_copy(
-            update={"sending_stale_after_seconds": STALE_SECONDS, "recovery_every_seconds": 1}
-        )
+        return tuned(settings, send_stale_after_seconds=STALE_SECONDS, recovery_every_seconds=1)
 
     async def test_send_without_an_echo_is_sent_once_after_it_went_stale(
         self,

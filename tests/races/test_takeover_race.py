@@ -42,6 +42,7 @@ from tests.races.conftest import (
     sends_to,
     serving,
 )
+from tests.settings import tuned
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.db.session import Database
@@ -124,7 +125,7 @@ async def service(
     async with db.session_scope() as session:
         await create_property(session, api_account.account_id)
     postgres = is_postgres(database_url)
-    here = claude(settings, fake_anthropic, run_worker_in_process=not postgres)
+    here = claude(settings, fake_anthropic, worker_in_process=not postgres)
     async with serving(here, db, api_account, fake_green_api) as running:
         if postgres:
             await processes.workers(WORKER_PROCESSES, **claude_env(fake_anthropic))
@@ -225,7 +226,7 @@ async def offline_service(
     async with db.session_scope() as session:
         await create_property(session, api_account.account_id)
     # Recovery once an hour: a periodic run must not tidy up the row the tests leave behind.
-    quiet = settings.model_copy(update={"recovery_every_seconds": 3600})
+    quiet = tuned(settings, recovery_every_seconds=3600)
     async with serving(quiet, db, api_account, fake_green_api) as running:
         yield running
 
@@ -258,13 +259,13 @@ class TestTakeoverDuringSend:
     async def test_send_left_on_the_wire_by_a_dead_process_does_not_hold_up_the_takeover(
         self, offline_service: Service, settings: Settings
     ) -> None:
-        """A row left 'sending' longer than SENDING_STALE_AFTER_SECONDS ago is, by the system's
+        """A row left 'sending' longer than SEND_STALE_AFTER_SECONDS ago is, by the system's
         own rule (recovery.recover), abandoned by a dead process, not a send in flight: waiting
         for it keeps the agent's takeover call hanging for control.INFLIGHT_WAIT_SECONDS."""
         await offline_service.post_webhook(customer_text(JAMES, "3EB0DEAD000000000001", HELLO))
         await offline_service.wait_for_sends(1)
         [conversation_id] = (await conversation_ids(offline_service.db)).values()
-        stale = settings.sending_stale_after_seconds
+        stale = settings.send.stale_after_seconds
         async with offline_service.db.session_scope() as session:
             await session.execute(
                 update(Message)

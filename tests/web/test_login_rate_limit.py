@@ -13,6 +13,7 @@ import redis
 from asgi_lifespan import LifespanManager
 
 from tests.conftest import ApiAccount
+from tests.settings import tuned
 from tests.web.signin import PASSWORD, post_login
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
@@ -24,9 +25,7 @@ TOO_MANY = "Too many failed sign-in attempts"
 
 @pytest.fixture
 def limited(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"login_failures_per_email": 3, "login_failures_per_address": 5}
-    )
+    return tuned(settings, login_failures_per_email=3, login_failures_per_address=5)
 
 
 @pytest.fixture
@@ -38,7 +37,7 @@ def redis_settings(limited: Settings) -> Iterator[Settings]:
     except redis.RedisError as exc:
         pytest.fail(f"Redis unreachable at {TEST_REDIS_URL} (set TEST_REDIS_URL): {exc}")
     prefix = f"test-{uuid.uuid4().hex}"
-    yield limited.model_copy(update={"redis_url": TEST_REDIS_URL, "rate_limit_prefix": prefix})
+    yield tuned(limited, redis_url=TEST_REDIS_URL, login_rate_limit_prefix=prefix)
     keys = list(client.scan_iter(f"{prefix}:*"))
     if keys:
         client.delete(*keys)
@@ -128,7 +127,7 @@ class TestThroughRedis:
     async def test_an_unreachable_redis_refuses_sign_in_with_a_clear_page(
         self, limited: Settings, api_account: ApiAccount
     ) -> None:
-        broken = limited.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+        broken = tuned(limited, redis_url="redis://127.0.0.1:1/0")
         async with browser(broken) as client:
             response = await post_login(client, api_account.email, PASSWORD)
         assert response.status_code == 503

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
+from tests.settings import tuned
 from tests.web.signin import sign_in
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations import sandbox
@@ -266,7 +267,7 @@ class TestTypingIndicator:
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:
         """A debounce long enough to see the reply pending."""
-        return settings.model_copy(update={"reply_debounce_seconds": 1.5})
+        return tuned(settings, reply_debounce_seconds=1.5)
 
     @pytest.mark.usefixtures("with_listing")
     async def test_typing_shows_until_the_reply_lands(self, signed_in: httpx.AsyncClient) -> None:

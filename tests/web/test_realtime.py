@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from tests.conftest import ApiAccount
 from tests.conversations.harness import INSTANCE, WEBHOOK_TOKEN, fixture
 from tests.fakes.green_api import FakeGreenAPI
+from tests.settings import tuned
 from tests.web.sse import REDIS_URL, EventReader, event_stream, serving, unique_prefix
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
@@ -100,7 +101,7 @@ async def expect_takeover(
 def live_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     if request.param == "in_process":
         return settings  # REDIS_URL unset: the embedded default
-    return settings.model_copy(update={"redis_url": REDIS_URL, "redis_prefix": unique_prefix()})
+    return tuned(settings, redis_url=REDIS_URL, redis_prefix=unique_prefix())
 
 
 class TestEventStream:
@@ -140,9 +141,7 @@ class TestTwoWebProcesses:
     async def test_an_event_caused_on_one_instance_reaches_a_stream_on_the_other(
         self, settings: Settings, api_account: ApiAccount, fake_green_api: FakeGreenAPI
     ) -> None:
-        shared = settings.model_copy(
-            update={"redis_url": REDIS_URL, "redis_prefix": unique_prefix()}
-        )
+        shared = tuned(settings, redis_url=REDIS_URL, redis_prefix=unique_prefix())
         instance_a = create_app(shared)
         async with (
             LifespanManager(instance_a),

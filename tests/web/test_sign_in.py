@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tests.conftest import ApiAccount
+from tests.settings import tuned
 from tests.web.signin import PASSWORD, csrf_header, login_form_token, post_login, sign_in
 from whatsapp_assistant.accounts import sessions
 from whatsapp_assistant.accounts.models import User, UserSession
@@ -63,7 +64,7 @@ class TestSignIn:
     async def test_the_cookie_is_secure_behind_https(
         self, settings: Settings, db: Database, api_account: ApiAccount
     ) -> None:
-        https = settings.model_copy(update={"public_base_url": "https://agent.example"})
+        https = tuned(settings, public_base_url="https://agent.example")
         app = create_app(https)
         async with LifespanManager(app):
             transport = httpx.ASGITransport(app=app)
@@ -73,7 +74,7 @@ class TestSignIn:
         assert "secure" in set_cookie_header(response, SESSION_COOKIE)
 
     async def test_secure_cookies_setting_overrides_the_base_url(self, settings: Settings) -> None:
-        forced = settings.model_copy(update={"secure_cookies": True})
+        forced = tuned(settings, secure_cookies=True)
         assert forced.cookies_secure
         assert not settings.cookies_secure
 

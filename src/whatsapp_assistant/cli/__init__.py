@@ -70,13 +70,13 @@ def _upgrade(settings: Settings) -> None:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.database_url)
+    migrations.upgrade(settings.database.url)
     if not settings.is_sqlite:
         _run(_apply_job_schema(settings))
 
 
 async def _apply_job_schema(settings: Settings) -> None:
-    job_app = make_job_app(settings.database_url)
+    job_app = make_job_app(settings.database.url)
     async with job_app.open_async():
         await ensure_schema(job_app)
 
@@ -88,7 +88,7 @@ def migrate(
     """Create or upgrade the database schema (and the job tables on PostgreSQL)."""
     settings = _settings()
     if check:
-        migrations.check(settings.database_url)
+        migrations.check(settings.database.url)
         return
     _upgrade(settings)
     console.print("database is up to date")
@@ -103,7 +103,7 @@ def serve(
     settings = _settings()
     _upgrade(settings)
     where = settings.sqlite_path() or "PostgreSQL"
-    console.print(f"AI provider: {settings.llm.effective_provider} · database: {where}")
+    console.print(f"AI provider: {settings.effective_provider} · database: {where}")
     console.print(f"API docs: http://{host}:{port}/docs")
     # Open live streams (SSE) never end by themselves: shutdown waits this long, then closes them.
     uvicorn.run(

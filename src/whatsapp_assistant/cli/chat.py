@@ -29,7 +29,7 @@ async def run_terminal_chat(
     async with running_services(settings, run_worker_here=True) as runtime:
         console.print(
             f"[dim]You are {customer} (+{phone}) writing to account {account_id}. "
-            f"AI: {settings.llm.effective_provider}. Empty line or Ctrl-D quits.[/dim]"
+            f"AI: {settings.effective_provider}. Empty line or Ctrl-D quits.[/dim]"
         )
         while True:
             line = await asyncio.to_thread(_prompt)

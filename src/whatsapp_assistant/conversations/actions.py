@@ -91,6 +91,6 @@ async def _take_over(
             control.wait_for_inflight_ai,
             runtime.db,
             conversation.id,
-            stale_after_seconds=runtime.settings.sending_stale_after_seconds,
+            stale_after_seconds=runtime.settings.send.stale_after_seconds,
         ),
     )

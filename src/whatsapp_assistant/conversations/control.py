@@ -22,7 +22,6 @@ from whatsapp_assistant.conversations.snapshot import UNANSWERABLE_KINDS
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.kit.clock import utcnow
-from whatsapp_assistant.scheduling.models import Followup
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +45,8 @@ async def _switch(session: AsyncSession, conversation: Conversation, mode: str) 
 async def take_over(
     session: AsyncSession, conversation: Conversation, *, actor: str, reason: str = "takeover"
 ) -> None:
-    """The AI goes silent here: drafts in flight fail their version check; queued AI sends and
-    pending follow-ups are cancelled in the same transaction."""
+    """The AI goes silent here: drafts in flight fail their version check; queued AI sends are
+    cancelled in the same transaction."""
     if await _switch(session, conversation, "human"):
         record_event(
             session, conversation, "mode_changed", actor=actor, mode="human", reason=reason
@@ -67,12 +66,6 @@ async def take_over(
         .execution_options(synchronize_session=False)
     )
     live.publish_cancelled(session, conversation, list(cancelled.scalars()), error)
-    await session.execute(
-        update(Followup)
-        .where(Followup.conversation_id == conversation.id, Followup.status == "pending")
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def hand_back(

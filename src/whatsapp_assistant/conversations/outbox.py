@@ -138,7 +138,7 @@ async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:
 
 
 async def _record_failure(runtime: Runtime, message: Message, exc: SendError) -> str:
-    delays = runtime.settings.send_retry_delays_seconds
+    delays = runtime.settings.send.retry_delays_seconds
     attempts = int(message.data.get("send_attempts", 0)) + 1
     retry = exc.retryable and attempts <= len(delays)
     logger.warning("send of %s failed (%s), retry=%s", message.id, exc.status_code, retry)

@@ -28,9 +28,9 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
     'queued' (the echo would have marked it sent: green-api.md 5.4).
     """
     settings = runtime.settings
-    await runtime.queue.retry_stalled(seconds_since_heartbeat=settings.stalled_after_seconds)
+    await runtime.queue.retry_stalled(seconds_since_heartbeat=settings.worker.stalled_after_seconds)
     async with runtime.db.session_scope() as session:
-        stale = utcnow() - timedelta(seconds=settings.sending_stale_after_seconds)
+        stale = utcnow() - timedelta(seconds=settings.send.stale_after_seconds)
         await session.execute(
             update(Message)
             .where(

@@ -53,7 +53,7 @@ def defer_reply(runtime: Runtime, session: AsyncSession, conversation_id: uuid.U
         conversation_id=str(conversation_id),
         lock=key,
         queueing_lock=key,
-        delay_seconds=runtime.settings.reply_debounce_seconds,
+        delay_seconds=runtime.settings.reply.debounce_seconds,
     )
 
 
@@ -132,7 +132,7 @@ async def _hand_off(
 
 async def _wait_for_quiet(runtime: Runtime, conversation_id: uuid.UUID) -> Snapshot | Outcome:
     """Wait until the customer has been quiet for the debounce window, so a burst gets one reply."""
-    debounce = runtime.settings.reply_debounce_seconds
+    debounce = runtime.settings.reply.debounce_seconds
     snapshot = await _read(runtime, conversation_id)
     for _ in range(MAX_DEBOUNCE_WAITS):
         if isinstance(snapshot, Outcome):

@@ -275,8 +275,8 @@ def _text(value: object) -> str:
 
 
 def make_pubsub(settings: Settings) -> PubSub:
-    if settings.redis_url:
-        return RedisPubSub(settings.redis_url, prefix=settings.redis_prefix)
+    if settings.redis.url:
+        return RedisPubSub(settings.redis.url, prefix=settings.redis.prefix)
     return InProcessPubSub()
 
 

@@ -12,8 +12,8 @@ WORKER_CONCURRENCY = 10
 async def run_worker(app: procrastinate.App, runtime: Runtime) -> None:
     settings = runtime.settings
     await app.run_worker_async(
-        update_heartbeat_interval=settings.worker_heartbeat_seconds,
-        stalled_worker_timeout=settings.stalled_after_seconds,
+        update_heartbeat_interval=settings.worker.heartbeat_seconds,
+        stalled_worker_timeout=settings.worker.stalled_after_seconds,
         concurrency=WORKER_CONCURRENCY,
         additional_context={"runtime": runtime},
         install_signal_handlers=False,

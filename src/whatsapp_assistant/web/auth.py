@@ -83,7 +83,7 @@ def _set_cookie(
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
-    max_age = int(timedelta(days=settings.session_max_age_days).total_seconds())
+    max_age = int(timedelta(days=settings.session.max_age_days).total_seconds())
     _set_cookie(response, settings, SESSION_COOKIE, token, max_age)
 
 
@@ -104,7 +104,7 @@ async def signed_in_user(
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    idle = timedelta(days=settings.session_idle_days)
+    idle = timedelta(days=settings.session.idle_days)
     found = await sessions.find_session(session, token, idle=idle)
     if found is None:
         return None

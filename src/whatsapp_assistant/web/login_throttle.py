@@ -20,13 +20,13 @@ class LoginThrottle:
     """Checked before a password is verified; only failures are counted."""
 
     def __init__(self, settings: Settings, storage: Storage, pool: ConnectionPool | None) -> None:
-        window = settings.login_failure_window_seconds
+        window = settings.login.failure_window_seconds
         self.window_seconds = window
         self._per_email: RateLimitItem = RateLimitItemPerSecond(
-            settings.login_failures_per_email, window
+            settings.login.failures_per_email, window
         )
         self._per_address: RateLimitItem = RateLimitItemPerSecond(
-            settings.login_failures_per_address, window
+            settings.login.failures_per_address, window
         )
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
@@ -63,14 +63,14 @@ class LoginThrottle:
 
 def make_login_throttle(settings: Settings) -> LoginThrottle:
     """Shared through Redis when REDIS_URL is set, so every web process counts the same failures."""
-    if settings.redis_url is None:
+    if settings.redis.url is None:
         return LoginThrottle(settings, MemoryStorage(), None)
     # Our own pool, so that shutting down closes its connections (limits has no close).
-    pool = ConnectionPool.from_url(settings.redis_url, socket_timeout=5)
+    pool = ConnectionPool.from_url(settings.redis.url, socket_timeout=5)
     storage = RedisStorage(
-        "async+" + settings.redis_url,
+        "async+" + settings.redis.url,
         implementation="redispy",
-        key_prefix=f"{settings.rate_limit_prefix}:limits",
+        key_prefix=f"{settings.login.rate_limit_prefix}:limits",
         wrap_exceptions=True,
         # limits documents connection_pool but types its options as scalars.
         connection_pool=pool,  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from whatsapp_assistant.ai.errors import LLMError, LLMRejected, error_for_status
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
 from whatsapp_assistant.ai.tools import TOOLS, ToolRunner, ToolSpec
 from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest
-from whatsapp_assistant.config import LLMSettings
+from whatsapp_assistant.config import AnthropicSettings, LLMSettings
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +74,15 @@ class AnthropicExchange:
     """The transcript of one reply in Messages API form."""
 
     def __init__(
-        self, client: anthropic.AsyncAnthropic, settings: LLMSettings, request: ReplyRequest
+        self,
+        client: anthropic.AsyncAnthropic,
+        settings: LLMSettings,
+        request: ReplyRequest,
+        *,
+        model: str,
     ) -> None:
         self._client = client
-        self._model = settings.anthropic_model
+        self._model = model
         self._max_tokens = settings.max_tokens
         # The system prompt is the cached prefix after the tools (llm-apis.md 1.8).
         self._system: list[TextBlockParam] = [
@@ -133,22 +138,22 @@ class AnthropicExchange:
 class AnthropicProvider:
     name = "anthropic"
 
-    def __init__(self, settings: LLMSettings) -> None:
-        if not settings.anthropic_api_key:
+    def __init__(self, settings: LLMSettings, account: AnthropicSettings) -> None:
+        if not account.api_key:
             raise LLMRejected("the anthropic provider needs ANTHROPIC_API_KEY")
-        self.model = settings.anthropic_model
+        self.model = account.model
         self._settings = settings
         # base_url None lets the SDK use its default or ANTHROPIC_BASE_URL (llm-apis.md 1.1).
         self._client = anthropic.AsyncAnthropic(
-            api_key=settings.anthropic_api_key,
-            base_url=settings.anthropic_base_url or None,
+            api_key=account.api_key,
+            base_url=account.base_url or None,
             timeout=settings.timeout_seconds,
             max_retries=settings.max_retries,
         )
 
     async def draft_reply(self, request: ReplyRequest, tools: ToolRunner) -> ReplyDraft:
         return await draft_with_tools(
-            AnthropicExchange(self._client, self._settings, request),
+            AnthropicExchange(self._client, self._settings, request, model=self.model),
             request,
             tools,
             max_rounds=self._settings.max_tool_rounds,

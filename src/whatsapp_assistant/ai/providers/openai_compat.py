@@ -20,7 +20,7 @@ from whatsapp_assistant.ai.errors import LLMError, error_for_status
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
 from whatsapp_assistant.ai.tools import TOOLS, ToolRunner, ToolSpec
 from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest
-from whatsapp_assistant.config import LLMSettings
+from whatsapp_assistant.config import LLMSettings, OpenAISettings
 
 _FINISH: dict[str, Finish] = {
     "stop": "end",
@@ -107,9 +107,16 @@ def _echo(completion: ChatCompletion) -> ChatCompletionAssistantMessageParam:
 class OpenAIExchange:
     """The transcript of one reply in Chat Completions form."""
 
-    def __init__(self, client: openai.AsyncOpenAI, settings: LLMSettings, request: ReplyRequest):
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        settings: LLMSettings,
+        request: ReplyRequest,
+        *,
+        model: str,
+    ) -> None:
         self._client = client
-        self._model = settings.openai_model
+        self._model = model
         self._max_tokens = settings.max_tokens
         self._tools = openai_tools(TOOLS)
         self._messages: list[ChatCompletionMessageParam] = [
@@ -151,20 +158,20 @@ class OpenAIExchange:
 class OpenAICompatProvider:
     name = "openai"
 
-    def __init__(self, settings: LLMSettings) -> None:
-        self.model = settings.openai_model
+    def __init__(self, settings: LLMSettings, account: OpenAISettings) -> None:
+        self.model = account.model
         self._settings = settings
         # Local servers ignore the key, but the SDK refuses to start without one (2.1).
         self._client = openai.AsyncOpenAI(
-            base_url=settings.openai_base_url,
-            api_key=settings.openai_api_key or "not-needed",
+            base_url=account.base_url,
+            api_key=account.api_key or "not-needed",
             timeout=settings.timeout_seconds,
             max_retries=settings.max_retries,
         )
 
     async def draft_reply(self, request: ReplyRequest, tools: ToolRunner) -> ReplyDraft:
         return await draft_with_tools(
-            OpenAIExchange(self._client, self._settings, request),
+            OpenAIExchange(self._client, self._settings, request, model=self.model),
             request,
             tools,
             max_rounds=self._settings.max_tool_rounds,

@@ -11,31 +11,35 @@ from collections.abc import Callable
 from whatsapp_assistant.ai.errors import LLMRejected
 from whatsapp_assistant.ai.providers.base import LLMProvider
 from whatsapp_assistant.ai.providers.offline import OfflineProvider
-from whatsapp_assistant.config import LLMSettings
+from whatsapp_assistant.config import Settings
 
-ProviderFactory = Callable[[LLMSettings], LLMProvider]
+ProviderFactory = Callable[[Settings], LLMProvider]
 
 
-def _anthropic(settings: LLMSettings) -> LLMProvider:
+def _anthropic(settings: Settings) -> LLMProvider:
     from whatsapp_assistant.ai.providers.anthropic import AnthropicProvider
 
-    return AnthropicProvider(settings)
+    return AnthropicProvider(settings.llm, settings.anthropic)
 
 
-def _openai(settings: LLMSettings) -> LLMProvider:
+def _openai(settings: Settings) -> LLMProvider:
     from whatsapp_assistant.ai.providers.openai_compat import OpenAICompatProvider
 
-    return OpenAICompatProvider(settings)
+    return OpenAICompatProvider(settings.llm, settings.openai)
+
+
+def _offline(settings: Settings) -> LLMProvider:
+    return OfflineProvider(settings.llm)
 
 
 PROVIDERS: dict[str, ProviderFactory] = {
     "anthropic": _anthropic,
     "openai": _openai,
-    "offline": OfflineProvider,
+    "offline": _offline,
 }
 
 
-def make_provider(settings: LLMSettings) -> LLMProvider:
+def make_provider(settings: Settings) -> LLMProvider:
     """Anthropic when ANTHROPIC_API_KEY is set and nothing else was asked for; offline otherwise."""
     name = settings.effective_provider
     factory = PROVIDERS.get(name)

@@ -187,7 +187,7 @@ class GreenAPIAdapter:
 
     def _url(self, channel: Channel, method: str, token: str) -> str:
         """{apiUrl}/waInstance{id}/{method}/{token} (reference 1): a secret, never logged."""
-        base = (channel.api_url or self._settings.default_api_url).rstrip("/")
+        base = (channel.api_url or self._settings.url).rstrip("/")
         instance = quote(channel.external_id, safe="")
         return f"{base}/waInstance{instance}/{method}/{quote(token, safe='')}"
 

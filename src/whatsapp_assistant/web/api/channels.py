@@ -27,7 +27,7 @@ async def connect_channel(
 ) -> ChannelCreated:
     """Connect a Green API instance. The answer carries the webhook URL and token once."""
     channel = await channels.connect_green_api(
-        session, caller.account_id, body, default_url=state.settings.green_api_url
+        session, caller.account_id, body, default_url=state.settings.green_api.url
     )
     read = _read(channel, state.settings.public_base_url)
     return ChannelCreated(**read.model_dump(), webhook_token=channel.webhook_token)

@@ -103,7 +103,7 @@ async def _sign_in(
                 session,
                 email,
                 password,
-                max_age=timedelta(days=settings.session_max_age_days),
+                max_age=timedelta(days=settings.session.max_age_days),
                 user_agent=request.headers.get("user-agent"),
                 ip=address,
             )

@@ -155,7 +155,7 @@ async def _render(
         "state_labels": STATE_LABELS,
         "state_tone": state_tone,
         "webhook_url": webhook_url(settings),
-        "form": form or {"api_url": settings.green_api_url},
+        "form": form or {"api_url": settings.green_api.url},
         "errors": errors or {},
     }
     return page(request, user, "channels/list.html", context, status_code=status_code)
@@ -185,7 +185,7 @@ async def connect(
             request, session, user, state.settings, form=kept, errors=errors, status_code=422
         )
     channel = channels.new_green_api_channel(
-        user.account_id, data, default_url=state.settings.green_api_url
+        user.account_id, data, default_url=state.settings.green_api.url
     )
     await commit_before_waiting(session)
     check = await channels.check_connection(state.runtime.channels, channel)

@@ -60,7 +60,7 @@ async def green_api_webhook(request: Request, state: StateDep) -> JSONResponse:
 async def _receive(provider: str, request: Request, state: StateDep) -> JSONResponse:
     adapter = adapter_for(state.runtime.channels, provider)
     try:
-        body, payload = await _read_json(request, state.settings.max_webhook_bytes)
+        body, payload = await _read_json(request, state.settings.webhook.max_bytes)
         parsed = adapter.parse_webhook(payload)
     except PayloadError as exc:
         status = 413 if "larger than" in exc.message else 400
