@@ -15,6 +15,7 @@ from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.conversations.schemas import SimulatedMessage
 from whatsapp_assistant.conversations.simulator import receive_simulated
+from whatsapp_assistant.conversations.states import Direction, MessageStatus
 
 REPLY_TIMEOUT_SECONDS = 90.0
 console = Console()
@@ -73,9 +74,16 @@ async def _wait_for_replies(runtime: Runtime, sent: Message) -> list[Message]:
                         select(Message)
                         .where(
                             Message.conversation_id == sent.conversation_id,
-                            Message.direction == "out",
+                            Message.direction == Direction.OUT,
                             Message.created_at > sent.created_at,
-                            Message.status.in_(["sent", "delivered", "read", "failed"]),
+                            Message.status.in_(
+                                [
+                                    MessageStatus.SENT,
+                                    MessageStatus.DELIVERED,
+                                    MessageStatus.READ,
+                                    MessageStatus.FAILED,
+                                ]
+                            ),
                         )
                         .order_by(Message.created_at)
                     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +15,7 @@ from whatsapp_assistant.conversations.inbox import get_conversation
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.conversations.states import Author, Mode
 from whatsapp_assistant.db.session import on_commit
 from whatsapp_assistant.kit.clock import utcnow
 
@@ -26,11 +26,11 @@ async def set_mode(
     account_id: uuid.UUID,
     conversation_id: uuid.UUID,
     *,
-    mode: Literal["ai", "human"],
+    mode: Mode,
     actor: str,
 ) -> Conversation:
     conversation = await get_conversation(session, account_id, conversation_id)
-    if mode == "human":
+    if mode == Mode.HUMAN:
         await _take_over(runtime, session, conversation, actor=actor, reason="takeover")
         return conversation
     account = await session.get(Account, account_id)
@@ -62,7 +62,7 @@ async def send_as_agent(
     assert channel is not None
     max_length = adapter_for(runtime.channels, channel.type).max_text_length
     rows = outbox.queue_text(
-        session, conversation, text, author="human", max_length=max_length, data={"by": actor}
+        session, conversation, text, author=Author.HUMAN, max_length=max_length, data={"by": actor}
     )
     conversation.last_human_at = utcnow()
     await session.flush()

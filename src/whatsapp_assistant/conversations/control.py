@@ -19,6 +19,7 @@ from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.snapshot import UNANSWERABLE_KINDS
+from whatsapp_assistant.conversations.states import Author, MessageStatus, Mode
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.kit.clock import utcnow
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 INFLIGHT_WAIT_SECONDS = 20.0
 
 
-async def _switch(session: AsyncSession, conversation: Conversation, mode: str) -> bool:
+async def _switch(session: AsyncSession, conversation: Conversation, mode: Mode) -> bool:
     """Set the mode and bump the version in one statement; returns whether the mode changed."""
     before = conversation.mode
     await session.flush()  # pending changes first: the refresh below reloads every attribute
@@ -47,9 +48,9 @@ async def take_over(
 ) -> None:
     """The AI goes silent here: drafts in flight fail their version check; queued AI sends are
     cancelled in the same transaction."""
-    if await _switch(session, conversation, "human"):
+    if await _switch(session, conversation, Mode.HUMAN):
         record_event(
-            session, conversation, "mode_changed", actor=actor, mode="human", reason=reason
+            session, conversation, "mode_changed", actor=actor, mode=Mode.HUMAN, reason=reason
         )
         logger.info("conversation %s taken over by %s", conversation.id, actor)
         await live.publish_conversation(session, conversation)
@@ -58,10 +59,10 @@ async def take_over(
         update(Message)
         .where(
             Message.conversation_id == conversation.id,
-            Message.author == "ai",
-            Message.status == "queued",
+            Message.author == Author.AI,
+            Message.status == MessageStatus.QUEUED,
         )
-        .values(status="cancelled", error=error)
+        .values(status=MessageStatus.CANCELLED, error=error)
         .returning(Message.id)
         .execution_options(synchronize_session=False)
     )
@@ -72,9 +73,9 @@ async def hand_back(
     session: AsyncSession, conversation: Conversation, *, actor: str, answer_pending: bool
 ) -> bool:
     """Back to the AI. Returns whether an unanswered customer message now wants a reply."""
-    changed = await _switch(session, conversation, "ai")
+    changed = await _switch(session, conversation, Mode.AI)
     if changed:
-        record_event(session, conversation, "mode_changed", actor=actor, mode="ai")
+        record_event(session, conversation, "mode_changed", actor=actor, mode=Mode.AI)
     if conversation.escalated:
         changed = True
         conversation.escalated = False
@@ -103,7 +104,7 @@ async def newest_customer_message_at(
 ) -> datetime | None:
     stmt = select(func.max(Message.created_at)).where(
         Message.conversation_id == conversation_id,
-        Message.author == "customer",
+        Message.author == Author.CUSTOMER,
         Message.deleted_at.is_(None),
         Message.kind.not_in(UNANSWERABLE_KINDS),
     )
@@ -123,8 +124,8 @@ async def wait_for_inflight_ai(
                 await session.execute(
                     select(func.count()).where(
                         Message.conversation_id == conversation_id,
-                        Message.author == "ai",
-                        Message.status == "sending",
+                        Message.author == Author.AI,
+                        Message.status == MessageStatus.SENDING,
                         Message.claimed_at > utcnow() - timedelta(seconds=stale_after_seconds),
                     )
                 )

@@ -11,26 +11,36 @@ from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import InboundMessage, StatusUpdate
 from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.models import Message
+from whatsapp_assistant.conversations.states import Direction, MessageStatus
 from whatsapp_assistant.conversations.threads import find_conversation
 from whatsapp_assistant.kit.clock import utcnow
 
 logger = logging.getLogger(__name__)
 
-_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.READ: 4,
+}
+# The provider's words for a message that will not arrive.
 _FAILED = {"failed", "noAccount", "notInGroup", "yellowCard"}
 
 
-def advance(current: str, reported: str) -> str:
+def advance(current: MessageStatus, reported: str) -> MessageStatus:
     """Statuses arrive in any order (green-api.md 5.5): never go back from read to delivered.
 
     A failure only counts before delivery; a positive status after a 'failed' wins, since the
     provider saw the message through.
     """
     if reported in _FAILED:
-        return "failed" if _RANK.get(current, -1) < _RANK["delivered"] else current
+        failed = _RANK.get(current, -1) < _RANK[MessageStatus.DELIVERED]
+        return MessageStatus.FAILED if failed else current
     if reported not in _RANK:
         return current
-    return reported if _RANK[reported] > _RANK.get(current, -1) else current
+    status = MessageStatus(reported)
+    return status if _RANK[status] > _RANK.get(current, -1) else current
 
 
 async def apply_status(session: AsyncSession, channel: Channel, event: StatusUpdate) -> None:
@@ -40,7 +50,7 @@ async def apply_status(session: AsyncSession, channel: Channel, event: StatusUpd
     stmt = select(Message).where(
         Message.conversation_id == conversation.id,
         Message.provider_message_id == event.provider_message_id,
-        Message.direction == "out",
+        Message.direction == Direction.OUT,
     )
     message = (await session.execute(stmt)).scalar_one_or_none()
     if message is None:
@@ -48,7 +58,7 @@ async def apply_status(session: AsyncSession, channel: Channel, event: StatusUpd
     new_status = advance(message.status, event.status)
     if new_status == message.status:
         return
-    if new_status == "failed":
+    if new_status == MessageStatus.FAILED:
         message.error = event.description or event.status
     message.status = new_status
     live.publish_status(session, message)
@@ -65,14 +75,14 @@ async def reconcile_echo(session: AsyncSession, channel: Channel, event: Inbound
     if conversation is None:
         return
     base = select(Message).where(
-        Message.conversation_id == conversation.id, Message.direction == "out"
+        Message.conversation_id == conversation.id, Message.direction == Direction.OUT
     )
     by_id = base.where(Message.provider_message_id == event.provider_message_id)
     if (await session.execute(by_id)).scalar_one_or_none() is not None:
         return
     pending = base.where(
         Message.provider_message_id.is_(None),
-        Message.status.in_(["sending", "queued"]),
+        Message.status.in_([MessageStatus.SENDING, MessageStatus.QUEUED]),
         Message.text == event.text,
     ).order_by(Message.created_at)
     message = (await session.execute(pending)).scalars().first()
@@ -80,6 +90,6 @@ async def reconcile_echo(session: AsyncSession, channel: Channel, event: Inbound
         logger.info("echo %s matches no outbound message", event.provider_message_id)
         return
     message.provider_message_id = event.provider_message_id
-    message.status = "sent"
+    message.status = MessageStatus.SENT
     message.sent_at = utcnow()
     live.publish_status(session, message)

@@ -12,6 +12,7 @@ from whatsapp_assistant.conversations import live, outbox
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.snapshot import Snapshot
+from whatsapp_assistant.conversations.states import Author, Mode
 from whatsapp_assistant.conversations.threads import open_conversation
 from whatsapp_assistant.escalation import messages
 from whatsapp_assistant.escalation.models import Escalation
@@ -45,11 +46,11 @@ async def escalate(
             detail=plan.detail[:2000],
         )
     )
-    conversation.mode = "human"
+    conversation.mode = Mode.HUMAN
     conversation.version += 1
     conversation.escalated = True
     record_event(session, conversation, "escalated", actor=plan.actor, reason=plan.reason)
-    record_event(session, conversation, "mode_changed", actor=plan.actor, mode="human")
+    record_event(session, conversation, "mode_changed", actor=plan.actor, mode=Mode.HUMAN)
     await live.publish_conversation(session, conversation)
     return await _alert_agent(session, conversation, snapshot, plan)
 
@@ -68,7 +69,7 @@ async def _alert_agent(
         logger.warning("account %s has an unusable owner phone", conversation.account_id)
         return []
     owner = await open_conversation(session, channel, owner_chat, name="You (alerts)")
-    owner.mode = "human"  # the assistant never answers the agent's own alert thread
+    owner.mode = Mode.HUMAN  # the assistant never answers the agent's own alert thread
     text = messages.agent_alert_text(
         customer=snapshot.contact_label, reason=plan.reason, excerpt=snapshot.pending_text[:300]
     )
@@ -76,7 +77,7 @@ async def _alert_agent(
         session,
         owner,
         text,
-        author="system",
+        author=Author.SYSTEM,
         max_length=snapshot.max_length,
         data={"alert_for": str(conversation.id)},
     )

@@ -19,6 +19,7 @@ from whatsapp_assistant.conversations.schemas import (
     ConversationRead,
     MessagePreview,
 )
+from whatsapp_assistant.conversations.states import Direction, Mode
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.kit.clock import utcnow
@@ -53,7 +54,7 @@ def _filtered(
     if filters.escalated is not None:
         stmt = stmt.where(Conversation.escalated.is_(filters.escalated))
     if filters.needs_me:
-        stmt = stmt.where(or_(Conversation.escalated.is_(True), Conversation.mode == "human"))
+        stmt = stmt.where(or_(Conversation.escalated.is_(True), Conversation.mode == Mode.HUMAN))
     words = (filters.q or "").strip()
     if words:
         # LIKE is case-insensitive for ASCII on SQLite; lower() makes PostgreSQL agree.
@@ -162,7 +163,7 @@ async def _unread_counts(
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
             Message.conversation_id.in_([c.id for c in conversations]),
-            Message.direction == "in",
+            Message.direction == Direction.IN,
             Message.created_at > func.coalesce(Conversation.agent_read_at, _EPOCH),
         )
         .group_by(Message.conversation_id)

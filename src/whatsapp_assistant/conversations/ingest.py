@@ -25,6 +25,7 @@ from whatsapp_assistant.channels.types import (
 )
 from whatsapp_assistant.conversations import control, delivery, live, optout
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.conversations.threads import find_conversation, open_conversation
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.text import printable
@@ -164,7 +165,7 @@ async def _from_customer(
     if notice is not None:
         result.to_send += notice
         return
-    if contact.opted_out_at is None and conversation.mode == "ai":
+    if contact.opted_out_at is None and conversation.mode == Mode.AI:
         conversation.last_inbound_at = message.created_at
         result.to_answer.add(conversation.id)
 
@@ -178,8 +179,8 @@ def _message_row(channel: Channel, conversation: Conversation, event: InboundMes
         account_id=channel.account_id,
         conversation_id=conversation.id,
         channel_id=channel.id,
-        direction="in" if from_customer else "out",
-        author="customer" if from_customer else "human",
+        direction=Direction.IN if from_customer else "out",
+        author=Author.CUSTOMER if from_customer else Author.HUMAN,
         kind="undecryptable" if event.undecryptable else event.kind,
         text=printable(event.text),
         media_url=event.media_url,
@@ -188,7 +189,7 @@ def _message_row(channel: Channel, conversation: Conversation, event: InboundMes
         provider_message_id=event.provider_message_id,
         reply_to_provider_id=event.reply_to,
         sender_id=event.sender_id,
-        status="received" if from_customer else "sent",
+        status=MessageStatus.RECEIVED if from_customer else "sent",
         created_at=utcnow(),
     )
 
@@ -234,12 +235,12 @@ async def _log_call(
         account_id=channel.account_id,
         conversation_id=conversation.id,
         channel_id=channel.id,
-        direction="in",
-        author="system",
+        direction=Direction.IN,
+        author=Author.SYSTEM,
         kind="call",
         text=f"Voice call from the customer ({event.status})",
         provider_message_id=f"{event.provider_message_id}:{event.status}",
-        status="received",
+        status=MessageStatus.RECEIVED,
         created_at=utcnow(),
     )
     try:

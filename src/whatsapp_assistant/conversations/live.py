@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.conversations import inbox
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.schemas import MessageRead
+from whatsapp_assistant.conversations.states import MessageStatus
 from whatsapp_assistant.infra.pubsub import Event, publish_on_commit
 
 
@@ -66,7 +67,7 @@ def publish_cancelled(
     session: AsyncSession, conversation: Conversation, message_ids: list[uuid.UUID], error: str
 ) -> None:
     for message_id in message_ids:
-        event = status_event(conversation.id, message_id, "cancelled", error)
+        event = status_event(conversation.id, message_id, MessageStatus.CANCELLED, error)
         publish_on_commit(session, conversation.account_id, event)
 
 

@@ -9,6 +9,13 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from whatsapp_assistant.conversations.states import (
+    Author,
+    Direction,
+    MessageStatus,
+    Mode,
+    column_type,
+)
 from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
 from whatsapp_assistant.kit.clock import utcnow
 
@@ -33,7 +40,7 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     is_group: Mapped[bool] = mapped_column(default=False)
     # mode and version guard every AI send (invariant 3): human actions bump the version.
-    mode: Mapped[str] = mapped_column(String(10), default="ai")
+    mode: Mapped[Mode] = mapped_column(column_type(Mode, name="mode", length=10), default=Mode.AI)
     version: Mapped[int] = mapped_column(default=1)
     last_message_at: Mapped[datetime | None] = mapped_column(index=True)
     # The newest customer message that still wants an answer, and the newest one answered: the
@@ -58,8 +65,8 @@ class Message(IdMixin, TenantMixin, Base):
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
-    direction: Mapped[str] = mapped_column(String(3))  # in | out
-    author: Mapped[str] = mapped_column(String(10))  # customer | ai | human | system
+    direction: Mapped[Direction] = mapped_column(column_type(Direction, name="direction", length=3))
+    author: Mapped[Author] = mapped_column(column_type(Author, name="author", length=10))
     kind: Mapped[str] = mapped_column(String(20), default="text")
     text: Mapped[str] = mapped_column(Text, default="")
     media_url: Mapped[str | None] = mapped_column(Text)
@@ -68,7 +75,9 @@ class Message(IdMixin, TenantMixin, Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     reply_to_provider_id: Mapped[str | None] = mapped_column(String(128))
     sender_id: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(12), default="received")
+    status: Mapped[MessageStatus] = mapped_column(
+        column_type(MessageStatus, name="status", length=12), default=MessageStatus.RECEIVED
+    )
     error: Mapped[str | None] = mapped_column(Text)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.conversations import live, outbox
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.states import Author
 from whatsapp_assistant.escalation import messages, rules
 from whatsapp_assistant.kit.clock import utcnow
 
@@ -35,7 +36,7 @@ async def apply(
         session,
         conversation,
         text,
-        author="system",
+        author=Author.SYSTEM,
         max_length=NOTICE_MAX_LENGTH,
         data={outbox.OPT_NOTICE: True},
     )

@@ -16,6 +16,7 @@ from whatsapp_assistant.channels.types import OutboundMessage
 from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.runtime import SEND_JOB, Runtime
+from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.ids import new_id
 from whatsapp_assistant.kit.text import split_text
@@ -28,7 +29,7 @@ OPT_NOTICE = "opt_notice"
 
 def may_receive(contact: Contact, message: Message) -> bool:
     """Automated messages stop at opt-out; what the agent writes by hand still goes."""
-    if contact.opted_out_at is None or message.author == "human":
+    if contact.opted_out_at is None or message.author == Author.HUMAN:
         return True
     return bool(message.data.get(OPT_NOTICE))
 
@@ -38,7 +39,7 @@ def queue_text(
     conversation: Conversation,
     text: str,
     *,
-    author: str,
+    author: Author,
     max_length: int,
     data: dict[str, Any] | None = None,
 ) -> list[Message]:
@@ -49,12 +50,12 @@ def queue_text(
             account_id=conversation.account_id,
             conversation_id=conversation.id,
             channel_id=conversation.channel_id,
-            direction="out",
+            direction=Direction.OUT,
             author=author,
             kind="text",
             text=part,
             data=dict(data or {}),
-            status="queued",
+            status=MessageStatus.QUEUED,
             created_at=utcnow(),
         )
         for part in split_text(text, max_length)
@@ -79,16 +80,16 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
     """
     async with runtime.db.session_scope() as session:
         still_ai = select(Conversation.id).where(
-            Conversation.id == Message.conversation_id, Conversation.mode == "ai"
+            Conversation.id == Message.conversation_id, Conversation.mode == Mode.AI
         )
         claimed = await session.execute(
             update(Message)
             .where(
                 Message.id == message_id,
-                Message.status == "queued",
-                or_(Message.author != "ai", still_ai.exists()),
+                Message.status == MessageStatus.QUEUED,
+                or_(Message.author != Author.AI, still_ai.exists()),
             )
-            .values(status="sending", claimed_at=utcnow())
+            .values(status=MessageStatus.SENDING, claimed_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         if getattr(claimed, "rowcount", 0) != 1:
@@ -101,11 +102,13 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
         contact = await session.get(Contact, conversation.contact_id)
         assert contact is not None
         if not may_receive(contact, message):
-            message.status, message.error = "cancelled", "cancelled: the contact opted out"
+            message.status = MessageStatus.CANCELLED
+            message.error = "cancelled: the contact opted out"
             live.publish_status(session, message)
             return None
         if not channel.active:
-            message.status, message.error = "failed", "the number was disconnected"
+            message.status = MessageStatus.FAILED
+            message.error = "the number was disconnected"
             live.publish_status(session, message)
             return None
         return message, channel, contact.chat_id
@@ -127,13 +130,17 @@ async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:
     async with runtime.db.session_scope() as session:
         done = await session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status == "sending")
+            .where(Message.id == message_id, Message.status == MessageStatus.SENDING)
             .values(
-                status="sent", provider_message_id=receipt.provider_message_id, sent_at=utcnow()
+                status=MessageStatus.SENT,
+                provider_message_id=receipt.provider_message_id,
+                sent_at=utcnow(),
             )
         )
         if getattr(done, "rowcount", 0) == 1:
-            live.publish_updated_status(session, message, status="sent", error=message.error)
+            live.publish_updated_status(
+                session, message, status=MessageStatus.SENT, error=message.error
+            )
     return "sent"
 
 
@@ -142,11 +149,11 @@ async def _record_failure(runtime: Runtime, message: Message, exc: SendError) ->
     attempts = int(message.data.get("send_attempts", 0)) + 1
     retry = exc.retryable and attempts <= len(delays)
     logger.warning("send of %s failed (%s), retry=%s", message.id, exc.status_code, retry)
-    status = "queued" if retry else "failed"
+    status = MessageStatus.QUEUED if retry else MessageStatus.FAILED
     async with runtime.db.session_scope() as session:
         done = await session.execute(
             update(Message)
-            .where(Message.id == message.id, Message.status == "sending")
+            .where(Message.id == message.id, Message.status == MessageStatus.SENDING)
             .values(
                 status=status, error=exc.message, data=message.data | {"send_attempts": attempts}
             )

@@ -12,6 +12,7 @@ from whatsapp_assistant.conversations import control, outbox
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.conversations.states import MessageStatus, Mode
 from whatsapp_assistant.kit.clock import utcnow
 
 logger = logging.getLogger(__name__)
@@ -34,18 +35,18 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
         await session.execute(
             update(Message)
             .where(
-                Message.status == "sending",
+                Message.status == MessageStatus.SENDING,
                 Message.provider_message_id.is_(None),
                 Message.claimed_at < stale,
             )
-            .values(status="queued")
+            .values(status=MessageStatus.QUEUED)
             .execution_options(synchronize_session=False)
         )
         unanswered = (
             (
                 await session.execute(
                     select(Conversation.id).where(
-                        Conversation.mode == "ai",
+                        Conversation.mode == Mode.AI,
                         Conversation.is_group.is_(False),
                         Conversation.last_inbound_at.is_not(None),
                         or_(
@@ -62,7 +63,9 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
         queued = (
             (
                 await session.execute(
-                    select(Message).where(Message.status == "queued", Message.created_at <= cutoff)
+                    select(Message).where(
+                        Message.status == MessageStatus.QUEUED, Message.created_at <= cutoff
+                    )
                 )
             )
             .scalars()
@@ -88,7 +91,7 @@ async def auto_resume(runtime: Runtime) -> int:
                 select(Conversation, Account)
                 .join(Account, Account.id == Conversation.account_id)
                 .where(
-                    Conversation.mode == "human",
+                    Conversation.mode == Mode.HUMAN,
                     Conversation.escalated.is_(False),
                     Account.auto_resume_hours.is_not(None),
                 )

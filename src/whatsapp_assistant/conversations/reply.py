@@ -22,6 +22,7 @@ from whatsapp_assistant.conversations.handoff import HandoffPlan, escalate
 from whatsapp_assistant.conversations.models import Conversation
 from whatsapp_assistant.conversations.runtime import REPLY_JOB, Runtime
 from whatsapp_assistant.conversations.snapshot import Snapshot, read_snapshot
+from whatsapp_assistant.conversations.states import Author, Mode
 from whatsapp_assistant.escalation import messages, rules
 from whatsapp_assistant.kit.clock import utcnow
 
@@ -38,7 +39,7 @@ MAX_DEBOUNCE_WAITS = 5
 class Outcome(StrEnum):
     NOTHING_TO_ANSWER = "nothing_to_answer"
     NOT_AI_MODE = "not_ai_mode"
-    SENT = "queued"
+    QUEUED = "queued"
     HANDED_OFF = "handed_off"
     OPTED_OUT = "opted_out"
     DROPPED_AFTER_TAKEOVER = "dropped_after_takeover"
@@ -150,7 +151,7 @@ async def _read(runtime: Runtime, conversation_id: uuid.UUID) -> Snapshot | Outc
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None or conversation.is_group:
             return Outcome.NOTHING_TO_ANSWER
-        if conversation.mode != "ai":
+        if conversation.mode != Mode.AI:
             return Outcome.NOT_AI_MODE
         snapshot = await read_snapshot(
             session,
@@ -174,7 +175,7 @@ async def _commit(
             update(Conversation)
             .where(
                 Conversation.id == snapshot.conversation_id,
-                Conversation.mode == "ai",
+                Conversation.mode == Mode.AI,
                 Conversation.version == snapshot.version,
                 or_(
                     Conversation.answered_through.is_(None),
@@ -192,7 +193,7 @@ async def _commit(
             return Outcome.OPTED_OUT
         # The handoff notice is the system's, not the AI's: it must go out although the same
         # transaction switches the conversation to human (AI rows only leave in AI mode).
-        author = "system" if plan is not None else "ai"
+        author = Author.SYSTEM if plan is not None else Author.AI
         rows = outbox.queue_text(
             session, conversation, text, author=author, max_length=snapshot.max_length, data=data
         )
@@ -200,4 +201,4 @@ async def _commit(
             rows += await escalate(session, conversation, snapshot, plan)
         await session.flush()
         outbox.send_on_commit(runtime, session, rows)
-    return Outcome.HANDED_OFF if plan else Outcome.SENT
+    return Outcome.HANDED_OFF if plan else Outcome.QUEUED

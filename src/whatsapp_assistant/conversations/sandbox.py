@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.conversations import inbox
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.simulator import SANDBOX_PHONE, find_simulated
+from whatsapp_assistant.conversations.states import Author, Mode
 
 # How the agent appears as the customer in the sandbox thread.
 SANDBOX_CUSTOMER = "You (try it)"
@@ -33,7 +34,7 @@ class Sandbox:
     @property
     def handed_over(self) -> bool:
         """An escalation (or a takeover) left it to a person: the assistant stays silent."""
-        return self.conversation.mode != "ai"
+        return self.conversation.mode != Mode.AI
 
     @property
     def opted_out(self) -> bool:
@@ -44,7 +45,7 @@ class Sandbox:
         """The newest message is the customer's and the assistant has not answered it yet."""
         if self.handed_over or self.opted_out or not self.messages:
             return False
-        if self.messages[-1].author != "customer":
+        if self.messages[-1].author != Author.CUSTOMER:
             return False
         inbound = self.conversation.last_inbound_at
         answered = self.conversation.answered_through

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.kit.storable import StorableInput
 
 
@@ -23,10 +24,10 @@ class ContactRead(BaseModel):
 class MessagePreview(BaseModel):
     """The newest message of a conversation, as the inbox list shows it (text cut at 160)."""
 
-    author: str
+    author: Author
     kind: str
     text: str
-    status: str
+    status: MessageStatus
     created_at: datetime
 
 
@@ -37,7 +38,7 @@ class ConversationRead(BaseModel):
     channel_id: uuid.UUID
     contact: ContactRead
     is_group: bool
-    mode: str
+    mode: Mode
     version: int
     escalated: bool
     escalation_reason: str | None = None
@@ -52,15 +53,15 @@ class MessageRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    direction: str
-    author: str
+    direction: Direction
+    author: Author
     kind: str
     text: str
     media_url: str | None
     data: dict[str, Any]
     provider_message_id: str | None
     reply_to_provider_id: str | None
-    status: str
+    status: MessageStatus
     error: str | None
     edited_at: datetime | None
     deleted_at: datetime | None
@@ -70,7 +71,7 @@ class MessageRead(BaseModel):
 class ConversationFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["ai", "human"] | None = None
+    mode: Mode | None = None
     escalated: bool | None = None
     needs_me: bool = Field(default=False, description="only escalated or human-mode ones")
     q: str | None = Field(
@@ -93,7 +94,7 @@ class SimulatedMessage(StorableInput):
 class ModeChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["ai", "human"]
+    mode: Mode
 
 
 class AgentMessage(StorableInput):

@@ -15,6 +15,7 @@ from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import ChannelRegistry, adapter_for
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus
 
 UNANSWERABLE_KINDS = ("reaction", "sticker", "unsupported", "poll_update", "call")
 
@@ -76,7 +77,7 @@ async def read_snapshot(
 async def _pending_messages(session: AsyncSession, conversation: Conversation) -> list[Message]:
     stmt = select(Message).where(
         Message.conversation_id == conversation.id,
-        Message.author == "customer",
+        Message.author == Author.CUSTOMER,
         Message.deleted_at.is_(None),
         Message.kind.not_in(UNANSWERABLE_KINDS),
     )
@@ -92,16 +93,20 @@ async def _history(session: AsyncSession, conversation: Conversation, limit: int
         .where(
             Message.conversation_id == conversation.id,
             Message.deleted_at.is_(None),
-            Message.author.in_(["customer", "ai", "human"]),
+            Message.author.in_([Author.CUSTOMER, Author.AI, Author.HUMAN]),
             Message.kind.not_in([*UNANSWERABLE_KINDS, "undecryptable"]),
-            or_(Message.direction == "in", Message.status.not_in(["cancelled", "failed"])),
+            or_(
+                Message.direction == Direction.IN,
+                Message.status.not_in([MessageStatus.CANCELLED, MessageStatus.FAILED]),
+            ),
         )
         .order_by(Message.created_at.desc())
         .limit(limit)
     )
     rows = list(reversed((await session.execute(stmt)).scalars().all()))
     turns = [
-        Turn(role="user" if m.author == "customer" else "assistant", text=_as_text(m)) for m in rows
+        Turn(role="user" if m.author == Author.CUSTOMER else "assistant", text=_as_text(m))
+        for m in rows
     ]
     return [turn for turn in turns if turn.text]
 

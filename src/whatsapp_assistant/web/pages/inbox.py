@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from whatsapp_assistant.conversations import actions, inbox
 from whatsapp_assistant.conversations.schemas import AgentMessage, ConversationFilters
+from whatsapp_assistant.conversations.states import Mode
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
 from whatsapp_assistant.web.pages.render import page, redirect
 
@@ -25,7 +26,7 @@ PAGE_SIZE = 50
 def _filters(view: View, q: str, number: int) -> ConversationFilters:
     return ConversationFilters(
         needs_me=view == "needs-me",
-        mode="ai" if view == "ai" else None,
+        mode=Mode.AI if view == "ai" else None,
         q=q or None,
         limit=PAGE_SIZE + 1,  # one more tells whether there is an older page
         offset=(number - 1) * PAGE_SIZE,
@@ -85,12 +86,12 @@ async def switch_mode(
     session: SessionDep,
     user: UserDep,
     state: StateDep,
-    mode: Annotated[Literal["ai", "human"], Form()],
+    mode: Annotated[Mode, Form()],
 ) -> Response:
     await actions.set_mode(
         state.runtime, session, user.account_id, conversation_id, mode=mode, actor=user.actor
     )
-    done = "taken-over" if mode == "human" else "handed-back"
+    done = "taken-over" if mode == Mode.HUMAN else "handed-back"
     return redirect(f"/inbox/{conversation_id}", done)
 
 
