@@ -17,7 +17,7 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-CHECKS = {
+CHECKS: dict[str, dict[str, tuple[str, ...]]] = {
     "conversations": {"mode": ("ai", "human")},
     "messages": {
         "direction": ("in", "out"),
