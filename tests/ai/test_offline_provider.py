@@ -34,6 +34,13 @@ SEARCHES = [
     ("Hi! 2-bedroom in Lisboa up to €400k", {GRACA}, "Here is what"),
     ("2 bed in Oporto to rent, max 1500/month", {PORTO}, "Here is what"),
     ("Quero um T3 em Campo de Ourique", {OURIQUE}, "Isto é o que"),
+    # Several places are an OR: both neighbourhoods answer, and the reply names both.
+    (
+        "Procuro casa, de preferência na Graça ou em Campo de Ourique",
+        {GRACA, OURIQUE},
+        "tem em Graça ou Campo de Ourique",
+    ),
+    ("Anything in Cascais or Graça?", {GRACA, CASCAIS}, "has in Cascais or Graça"),
     ("Olá! Procuro T2 na Graça até 400 mil euros", {GRACA}, "Isto é o que"),
     ("Procuro casa para arrendar em Lisboa até 1500 euros por mês", {ALFAMA}, "Isto é o que"),
     ("Quanto custa o T2 na graça?", {GRACA}, "Isto é o que"),
@@ -103,7 +110,7 @@ class TestSearchReplies:
 
         assert {call.name for call in draft.tool_calls} == {"search_properties"}
         assert draft.tool_calls[-1].arguments == {
-            "location": "Cascais",
+            "location": ["Cascais"],
             "property_type": "villa",
         }
         assert CASCAIS in draft.tool_calls[-1].result_text

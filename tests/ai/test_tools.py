@@ -25,6 +25,24 @@ class TestRunTool:
         assert GRACA in outcome.text
         assert "€372,000" in outcome.text
 
+    async def test_several_places_find_listings_in_any_of_them(self, listings: Listings) -> None:
+        outcome = await run_tool(
+            listings.tools, "search_properties", {"location": ["Graça", "Campo de Ourique"]}
+        )
+
+        assert not outcome.is_error
+        assert GRACA in outcome.text
+        assert OURIQUE in outcome.text
+        assert CASCAIS not in outcome.text
+
+    async def test_nothing_found_in_several_places_names_them_all(self, listings: Listings) -> None:
+        outcome = await run_tool(
+            listings.tools, "search_properties", {"location": ["Faro", "Lagos"]}
+        )
+
+        assert is_no_match(outcome.text)
+        assert "location=Faro or Lagos" in outcome.text
+
     async def test_unknown_argument_is_an_error_for_the_model_not_a_crash(
         self, listings: Listings
     ) -> None:
@@ -41,7 +59,7 @@ class TestRunTool:
 
     async def test_wrong_type_is_an_error(self, listings: Listings) -> None:
         outcome = await run_tool(
-            listings.tools, "search_properties", {"min_bedrooms": "many", "location": ["x"]}
+            listings.tools, "search_properties", {"min_bedrooms": "many", "location": {"city": "x"}}
         )
 
         assert outcome.is_error

@@ -244,6 +244,17 @@ class TestListProperties:
         assert {item["city"] for item in rentals["items"]} == {"Cascais", "Lisbon"}
 
     @pytest.mark.usefixtures("sample")
+    async def test_a_repeated_location_matches_any_of_the_places(
+        self, client: httpx.AsyncClient, api_account: ApiAccount
+    ) -> None:
+        found = await self.search(
+            client, api_account, location=["graca", "Campo de Ourique"], listing_type="sale"
+        )
+        titles = {item["title"] for item in found["items"]}
+        assert {"Sunny T2 in Graça with terrace", "Quiet T2 in Campo de Ourique"} <= titles
+        assert all(item["neighborhood"] in ("Graça", "Campo de Ourique") for item in found["items"])
+
+    @pytest.mark.usefixtures("sample")
     async def test_available_by_default_and_any_status_on_request(
         self, client: httpx.AsyncClient, api_account: ApiAccount
     ) -> None:

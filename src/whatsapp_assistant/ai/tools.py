@@ -13,7 +13,7 @@ from whatsapp_assistant.ai.types import HANDOFF_REASONS, Handoff
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.properties import service as properties_service
 from whatsapp_assistant.properties.formatting import format_listings
-from whatsapp_assistant.properties.schemas import PropertyFilters
+from whatsapp_assistant.properties.schemas import MAX_PLACES, Place, PropertyFilters, places_list
 
 SEARCH_PROPERTIES = "search_properties"
 HANDOFF_TO_HUMAN = "handoff_to_human"
@@ -42,8 +42,11 @@ SEARCH_TOOL = ToolSpec(
         "type": "object",
         "properties": {
             "location": {
-                "type": "string",
-                "description": "City, neighbourhood or street, e.g. 'Lisbon', 'Graça'.",
+                "type": "array",
+                "items": {"type": "string"},
+                "maxItems": MAX_PLACES,
+                "description": "Cities, neighbourhoods or streets, e.g. ['Lisbon'] or "
+                "['Graça', 'Campo de Ourique']; a listing in any of them matches.",
             },
             "listing_type": {"type": "string", "enum": ["sale", "rent"]},
             "property_type": {
@@ -109,7 +112,7 @@ class SearchArguments(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    location: str | None = Field(default=None, max_length=120)
+    location: list[Place] = Field(default_factory=list, max_length=MAX_PLACES)
     listing_type: Literal["sale", "rent"] | None = None
     property_type: str | None = Field(default=None, max_length=40)
     min_price: Decimal | None = Field(default=None, ge=0)
@@ -117,11 +120,17 @@ class SearchArguments(BaseModel):
     min_bedrooms: int | None = Field(default=None, ge=0, le=100)
     text: str | None = Field(default=None, max_length=200)
 
-    @field_validator("location", "listing_type", "property_type", "text", mode="before")
+    @field_validator("listing_type", "property_type", "text", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         # Models often send "" for "no preference"; that is not a filter.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("location", mode="before")
+    @classmethod
+    def _places(cls, value: object) -> object:
+        # A model may still send one place as a plain string, or "" for none.
+        return places_list(value)
 
     @field_validator("listing_type", mode="before")
     @classmethod
@@ -137,7 +146,11 @@ class SearchArguments(BaseModel):
 def describe_filters(filters: PropertyFilters) -> str:
     """The criteria that were set, e.g. "location=Porto, max_price=400000"."""
     shown = filters.model_dump(exclude_none=True, exclude={"status", "limit", "offset"})
-    return ", ".join(f"{key}={value}" for key, value in shown.items()) or "no criteria"
+    shown["location"] = " or ".join(filters.location) or None
+    return (
+        ", ".join(f"{key}={value}" for key, value in shown.items() if value is not None)
+        or "no criteria"
+    )
 
 
 def no_match_text(filters: PropertyFilters) -> str:

@@ -17,6 +17,8 @@ PropertyStatus = Literal["available", "under_offer", "sold", "rented"]
 StatusFilter = Literal["available", "under_offer", "sold", "rented", "any"]
 
 Name = Annotated[str, Field(min_length=1, max_length=120)]
+Place = Annotated[str, Field(min_length=1, max_length=120)]  # city, neighbourhood or address
+MAX_PLACES = 8
 Feature = Annotated[str, Field(min_length=1, max_length=100)]
 
 _URL_COLUMN_LENGTH = 500
@@ -30,6 +32,17 @@ def _fits_url_column(url: HttpUrl) -> HttpUrl:
 
 
 ListingUrl = Annotated[HttpUrl, AfterValidator(_fits_url_column)]
+
+
+def places_list(value: object) -> object:
+    """One place or several: a lone string (or None) is a list of one (or none), blanks dropped."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [item for item in value if not (isinstance(item, str) and not item.strip())]
+    return value
 
 
 class _Input(StorableInput):
@@ -140,7 +153,8 @@ class PropertyRead(BaseModel):
 class PropertyFilters(_Input):
     """One search for the API, the pages and the AI tool alike."""
 
-    location: str | None = Field(default=None, max_length=120)  # city, neighbourhood or address
+    # Several places are an OR: "in Graça or Campo de Ourique" matches a listing in either.
+    location: list[Place] = Field(default_factory=list, max_length=MAX_PLACES)
     listing_type: ListingType | None = None
     property_type: str | None = Field(default=None, max_length=40)
     min_price: Decimal | None = Field(default=None, ge=0)
@@ -151,6 +165,11 @@ class PropertyFilters(_Input):
     status: StatusFilter | None = "available"
     limit: int = Field(default=5, ge=1, le=100)
     offset: int = Field(default=0, ge=0)
+
+    @field_validator("location", mode="before")
+    @classmethod
+    def _places(cls, value: object) -> object:
+        return places_list(value)
 
 
 class PropertyListQuery(PropertyFilters):

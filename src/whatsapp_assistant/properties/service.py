@@ -159,7 +159,7 @@ def _matches_words(prop: Property, filters: PropertyFilters) -> bool:
     # candidate set is already narrowed to one account's listings by the SQL filters.
     if filters.location:
         place = fold(" ".join(filter(None, [prop.city, prop.neighborhood, prop.address])))
-        if fold(filters.location) not in place:
+        if not any(fold(wanted) in place for wanted in filters.location):
             return False
     if filters.text:
         haystack = fold(" ".join([prop.title, prop.description, *prop.features]))

@@ -103,12 +103,12 @@ def _asks_for_listings(text: str) -> bool:
     return _has_criteria(text) or intent.wants_search(text) or intent.asks_price(text)
 
 
-def filters_from(text: str, *, location: str | None) -> PropertyFilters:
+def filters_from(text: str, *, locations: list[str]) -> PropertyFilters:
     """The search a message asks for; rent when the budget is per month."""
     budget = criteria.parse_budget(text)
     listing_type = criteria.parse_listing_type(text) or criteria.listing_type_for_budget(budget)
     return PropertyFilters(
-        location=location,
+        location=locations,
         listing_type=listing_type,
         property_type=criteria.parse_property_type(text),
         min_price=budget.min_price,
@@ -135,17 +135,24 @@ class _Search:
         arguments: dict[str, object] = filters.model_dump(
             mode="json", exclude_none=True, exclude={"status", "limit", "offset"}
         )
+        if not filters.location:
+            del arguments["location"]
         self.calls.append(ToolCall(SEARCH_PROPERTIES, arguments, result))
         return result
 
-    async def find_place(self, text: str) -> Candidate | None:
-        """The first candidate phrase (or alias) that is a place of one of the listings."""
+    async def find_places(self, text: str) -> list[Candidate]:
+        """Every phrase (or alias) of the text that is a place of one of the listings, in the
+        customer's order; a phrase inside one already found ("Ourique" in "Campo de
+        Ourique") is the same place."""
+        found: list[Candidate] = []
         for candidate in place_candidates(text):
-            found = await self.run(PropertyFilters(location=candidate.search))
+            if any(_whole_word_in(candidate.said, place.said) for place in found):
+                continue
+            result = await self.run(PropertyFilters(location=[candidate.search]))
             # The search matches substrings ("Ana" is in "Triana"): only a whole word counts.
-            if not is_no_match(found) and _whole_word_in(candidate.search, found):
-                return candidate
-        return None
+            if not is_no_match(result) and _whole_word_in(candidate.search, result):
+                found.append(candidate)
+        return sorted(found, key=lambda place: fold(text).find(fold(place.said)))  # as said
 
 
 class OfflineProvider:
@@ -165,9 +172,9 @@ class OfflineProvider:
         if intent.wants_viewing(reading.latest):
             return self._draft(say("viewing"), [])
         search = _Search(tools, reading.language)
-        place = await search.find_place(reading.latest)  # "Graça?" alone is a search too
-        if place is not None or _asks_for_listings(reading.latest):
-            text = await self._answer_search(reading, say, search, place)
+        places = await search.find_places(reading.latest)  # "Graça?" alone is a search too
+        if places or _asks_for_listings(reading.latest):
+            text = await self._answer_search(reading, say, search, places)
             return self._draft(text, search.calls)
         if intent.is_greeting(reading.latest):
             return self._draft(say("greeting"), search.calls)
@@ -176,18 +183,18 @@ class OfflineProvider:
         return self._draft(say("fallback"), search.calls)
 
     async def _answer_search(
-        self, reading: _Reading, say: _Sayer, search: _Search, place: Candidate | None
+        self, reading: _Reading, say: _Sayer, search: _Search, places: list[Candidate]
     ) -> str:
         text = reading.latest
-        if place is None and not _has_criteria(text):
+        if not places and not _has_criteria(text):
             # A bare "how much?" or "any others?" refers to what the customer asked before.
             text = reading.everything
-            place = await search.find_place(text)
+            places = await search.find_places(text)
         named = named_place(text)
-        if place is None and named is not None:
+        if not places and named is not None:
             return say("no_match", place=named)
-        where = place.said if place else None
-        filters = filters_from(text, location=place.search if place else None)
+        where = say.either([place.said for place in places]) if places else None
+        filters = filters_from(text, locations=[place.search for place in places])
         result = await search.run(filters)
         if is_no_match(result) and criteria.is_generic_home(text):
             # "casa" is "house" but just as often "a home": try again with any property type.
@@ -220,6 +227,11 @@ class _Sayer:
         self.contact = request.contact_name.strip()
         self.language = language
         self.templates = _TEMPLATES[language]
+
+    def either(self, names: list[str]) -> str:
+        """ "Graça or Campo de Ourique", in the reply's language."""
+        word = {"en": "or", "es": "o", "pt": "ou"}[self.language]
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
 
     def __call__(self, key: str, *, place: str | None = None, listings: str = "") -> str:
         persona = self.persona

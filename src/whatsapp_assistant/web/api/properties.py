@@ -26,9 +26,11 @@ Search the account's listings. Answers `{"items": [PropertyRead, ...], "total": 
 `total` counts every match before `limit` and `offset` are applied.
 
 `location` matches city, neighbourhood or address ignoring case and accents ("graca" finds
-Graça); `text` needs every word in the title, description or features; `property_type` accepts
-synonyms ("flat" is an apartment). Only `available` listings unless `status` says otherwise;
-`status=any` lists every status. Sorted by price. Unknown parameters answer 422.
+Graça); repeat it for several places, any of which may match
+(`location=Graça&location=Campo de Ourique`); `text` needs every word in the title,
+description or features; `property_type` accepts synonyms ("flat" is an apartment). Only
+`available` listings unless `status` says otherwise; `status=any` lists every status. Sorted
+by price. Unknown parameters answer 422.
 """
 
 _IMPORT_DESCRIPTION = f"""\
