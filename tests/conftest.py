@@ -101,11 +101,17 @@ class ApiAccount:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
+def lifespan(app: FastAPI) -> LifespanManager:
+    """The app's start-up and shutdown, with room for a loaded machine (asgi-lifespan's 5 s
+    default fails tests when both test passes and the migrations compete for two cores)."""
+    return LifespanManager(app, startup_timeout=60, shutdown_timeout=60)
+
+
 @pytest.fixture
 async def app(settings: Settings, db: Database) -> AsyncIterator[FastAPI]:
     """The real application with its lifespan running (in-process jobs included)."""
     application = create_app(settings)
-    async with LifespanManager(application):
+    async with lifespan(application):
         yield application
 
 

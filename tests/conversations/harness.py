@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from asgi_lifespan import LifespanManager
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
-from tests.conftest import ApiAccount
+from tests.conftest import ApiAccount, lifespan
 from tests.fakes.green_api import FakeGreenAPI
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Conversation, Message
-from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.conversations.runtime import REPLY_JOB, SEND_JOB, Runtime
+from whatsapp_assistant.conversations.states import MessageStatus, Mode
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.web.deps import AppState
 
@@ -84,16 +84,64 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0)
         await asyncio.sleep(0.05)
 
 
-async def settle(seconds: float = 0.6) -> None:
-    """Give background jobs a chance to do something they must not do."""
-    await asyncio.sleep(seconds)
+async def drained(
+    target: Service | Runtime, conversation_id: object | None = None, within: float = 15.0
+) -> None:
+    """Wait until no job that could still act is queued or running: the reply jobs of one
+    conversation (or of all) and every send. Only then may a test assert that something did
+    NOT happen; a sleep would pass on a slow machine without testing anything."""
+    queue = target.runtime.queue if isinstance(target, Service) else target.queue
+    lock = None if conversation_id is None else f"conversation:{conversation_id}"
+
+    async def idle() -> bool:
+        replies = await queue.pending(lock=lock, task_name=REPLY_JOB)
+        return replies + await queue.pending(task_name=SEND_JOB) == 0
+
+    async def idle_twice() -> bool:
+        # Twice in a row: a job that finishes may defer the next one (a reply defers its send).
+        if not await idle():
+            return False
+        await asyncio.sleep(0.05)
+        return await idle()
+
+    await eventually(idle_twice, within)
+
+
+async def rows_settled(db: Database, within: float = 15.0) -> None:
+    """Wait until the rows hold no work: every AI conversation answered through its newest
+    customer message, no message queued or sending. For a service in another process, whose
+    job queue this one cannot see (the rows are the truth, docs/architecture.md invariant 2)."""
+
+    async def idle() -> bool:
+        async with db.session_scope() as session:
+            unanswered = await session.scalar(
+                select(func.count())
+                .select_from(Conversation)
+                .where(
+                    Conversation.mode == Mode.AI,
+                    Conversation.is_group.is_(False),
+                    Conversation.last_inbound_at.is_not(None),
+                    or_(
+                        Conversation.answered_through.is_(None),
+                        Conversation.answered_through < Conversation.last_inbound_at,
+                    ),
+                )
+            )
+            moving = await session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]))
+            )
+        return unanswered == moving == 0
+
+    await eventually(idle, within)
 
 
 async def start_service(
     settings: Settings, db: Database, account: ApiAccount, green_api: FakeGreenAPI
 ) -> AsyncIterator[Service]:
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with lifespan(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             response = await client.post(

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import update
-
-from tests.conversations.harness import Service, eventually, fixture, settle
-from whatsapp_assistant.conversations.models import Conversation
-from whatsapp_assistant.conversations.recovery import auto_resume
-from whatsapp_assistant.kit.clock import utcnow
+from tests.conversations.harness import Service, drained, eventually, fixture
 
 JAMES = "447700900123@c.us"
 
@@ -44,7 +37,7 @@ class TestSetMode:
         await service.post_webhook(
             _message("Any 3-bedroom flats in Lisbon?", "3EB0AAAAAAAAAAAAAAA1")
         )
-        await settle()
+        await drained(service)
         assert len(service.green_api.sent_messages) == 1
 
         back = await service.client.post(url, headers=service.account.headers, json={"mode": "ai"})
@@ -153,7 +146,7 @@ class TestOptOut:
         [confirmation] = await service.wait_for_sends(1)
         assert confirmation["chatId"] == JAMES
         await service.post_webhook(_message("Any flats in Lisbon?", "3EB0STOP00000000002"))
-        await settle()
+        await drained(service)
         assert len(service.green_api.sent_messages) == 1
         [conversation] = await service.conversations()
         assert conversation.mode == "ai"
@@ -210,7 +203,7 @@ class TestEscalationByRules:
         assert conversation["mode"] == "human"
 
         await service.post_webhook(_message("Hello? 350k then?", "3EB0ESC0000000000002"))
-        await settle()
+        await drained(service)
         assert len(service.green_api.sent_messages) == 2  # no second handoff while escalated
 
         url = f"/api/v1/conversations/{conversation['id']}"
@@ -228,22 +221,3 @@ class TestEscalationByRules:
         [conversation] = await service.conversations()
         assert conversation.mode == "ai"
         assert not conversation.escalated
-
-
-class TestAutoResume:
-    async def test_quiet_human_conversation_returns_to_the_ai(self, service: Service) -> None:
-        await service.client.patch(
-            "/api/v1/account/settings",
-            headers=service.account.headers,
-            json={"auto_resume_hours": 2},
-        )
-        await service.post_webhook(fixture("outgoing_from_phone"))
-        runtime = service.runtime
-        assert await auto_resume(runtime) == 0  # the agent wrote just now
-        async with service.db.session_scope() as session:
-            await session.execute(
-                update(Conversation).values(last_human_at=utcnow() - timedelta(hours=3))
-            )
-        assert await auto_resume(runtime) == 1
-        [conversation] = await service.conversations()
-        assert conversation.mode == "ai"

@@ -12,9 +12,9 @@ from tests.conftest import ApiAccount
 from tests.conversations.harness import (
     JAMES,
     Service,
+    drained,
     eventually,
     fixture,
-    settle,
     start_service,
 )
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -135,6 +135,6 @@ class TestRedelivery:
         assert first.status_code == second.status_code == 200
         assert second.json()["status"] == "duplicate"
         await service.wait_for_sends(1)
-        await settle()
+        await drained(service)
         assert len(service.green_api.sent_messages) == 1
         assert len(await service.messages(author="customer")) == 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, eventually, fixture, settle, start_service
+from tests.conversations.harness import Service, drained, eventually, fixture, start_service
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI
 from tests.settings import tuned
@@ -62,7 +62,7 @@ class TestHandoffToHuman:
         follow_up = fixture("incoming_text")
         follow_up["idMessage"] = "3EB0FFFFFFFFFFFFFFF1"
         await claude_service.post_webhook(follow_up)
-        await settle()
+        await drained(claude_service)
         assert len(claude_service.green_api.sent_messages) == 1  # silent while escalated
 
     async def test_model_outage_past_the_retries_escalates_with_one_holding_message(
@@ -79,7 +79,7 @@ class TestHandoffToHuman:
             [escalation] = (await session.execute(select(Escalation))).scalars()
         assert escalation.reason == "ai_unavailable"
         assert holding["chatId"] == "447700900123@c.us"
-        await settle()
+        await drained(claude_service)
         assert len(claude_service.green_api.sent_messages) == 1
         [stored] = await claude_service.messages(author="customer")
         assert stored.text.startswith("Hi! I'm moving to Lisbon")

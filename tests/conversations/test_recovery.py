@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.builders import create_channel, create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import JAMES, fixture, settle, wait_until
+from tests.conversations.harness import JAMES, drained, fixture, wait_until
 from tests.fakes.green_api import FakeGreenAPI
 from whatsapp_assistant.app import running_services
 from whatsapp_assistant.channels.green_api.payloads import parse_webhook
@@ -36,11 +36,11 @@ class TestRecoveryAtStartup:
     ) -> None:
         await _store_without_a_job(db, api_account, fake_green_api)
 
-        async with running_services(settings, run_worker_here=True):
+        async with running_services(settings, run_worker_here=True) as runtime:
             await wait_until(lambda: len(fake_green_api.sent_messages) == 1)
-            await settle()
-        async with running_services(settings, run_worker_here=True):
-            await settle()  # a second restart finds nothing left to do
+            await drained(runtime)
+        async with running_services(settings, run_worker_here=True) as runtime:
+            await drained(runtime)  # a second restart finds nothing left to do
 
         [sent] = fake_green_api.sent_messages
         assert sent["chatId"] == JAMES

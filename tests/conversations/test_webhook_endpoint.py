@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from tests.conversations.harness import (
     FIXTURES,
     Service,
+    drained,
     eventually,
     fixture,
-    settle,
 )
 from whatsapp_assistant.channels.models import WebhookEvent
 from whatsapp_assistant.conversations.models import Contact, Message
@@ -114,7 +114,7 @@ class TestEveryFixture:
 
     async def test_group_message_is_stored_and_never_answered(self, service: Service) -> None:
         await service.post_webhook(fixture("incoming_group_text"))
-        await settle()
+        await drained(service)
         stored = await service.messages(author="customer")
         assert [m.text[:20] for m in stored] == ["Does anyone know a g"]
         assert service.green_api.sent_messages == []
@@ -123,7 +123,7 @@ class TestEveryFixture:
         self, service: Service
     ) -> None:
         await service.post_webhook(fixture("incoming_reaction"))
-        await settle()
+        await drained(service)
         [reaction] = await service.messages(kind="reaction")
         assert reaction.text == "👍"
         assert reaction.reply_to_provider_id == "3EB0C767D097B7C7C030"
@@ -158,7 +158,7 @@ class TestEveryFixture:
     ) -> None:
         await service.post_webhook(fixture("outgoing_from_phone"))
         await service.post_webhook(fixture("incoming_text"))
-        await settle()
+        await drained(service)
         assert service.green_api.sent_messages == []
 
     async def test_statuses_advance_and_never_go_back(self, service: Service) -> None:

@@ -22,9 +22,10 @@ from tests.conversations.harness import (
     JAMES,
     WEBHOOK_TOKEN,
     Service,
+    drained,
     eventually,
     fixture,
-    settle,
+    rows_settled,
     wait_until,
 )
 from tests.fakes.anthropic_server import FakeAnthropic, error_response
@@ -111,7 +112,7 @@ class TestRedeliveredAtOnce:
         assert [answer.status_code for answer in answers] == [200] * CONNECTIONS
         assert sum(answer.json()["stored"] for answer in answers) == 1
         await offline_service.wait_for_sends(1)
-        await settle(1.0)
+        await drained(offline_service)
         assert len(offline_service.green_api.sent_messages) == 1
         assert await _count(db, Message, author="customer") == 1
         assert await _count(db, WebhookEvent) == 1
@@ -150,7 +151,7 @@ class TestRedeliveredAtOnce:
         assert [answer.status_code for answer in answers] == [200] * CONNECTIONS
         assert sum(answer.json()["stored"] for answer in answers) == 1
         await wait_until(lambda: bool(fake_green_api.sent_messages), within=20)
-        await settle(1.0)
+        await rows_settled(db)
         assert len(fake_green_api.sent_messages) == 1
         assert await _count(db, Message, author="customer") == 1
         assert await _count(db, WebhookEvent) == 1
@@ -180,7 +181,7 @@ class TestBurstWithinTheDebounce:
                 assert answer.status_code == 200
                 await asyncio.sleep(BURST_GAP_SECONDS)
             await service.wait_for_sends(1)
-            await settle(DEBOUNCE_SECONDS + 1.0)  # a second reply would come by now
+            await drained(service)  # a second reply would come by now
         assert [sent["message"] for sent in fake_green_api.sent_messages] == [DRAFT]
         [request] = fake_anthropic.requests
         for text in BURST:
@@ -198,7 +199,7 @@ class TestHandBack:
         await self._mode(service, conversation_id, "human")
         later = customer_text(JAMES, "3EB0WHILEHUMAN000001", "Is the flat in Graça still free?")
         assert (await service.post_webhook(later)).status_code == 200
-        await settle(1.0)
+        await drained(service, conversation_id)
         assert len(service.green_api.sent_messages) == 1  # silent while the agent has it
         return conversation_id
 
@@ -217,7 +218,7 @@ class TestHandBack:
         conversation_id = await self._message_while_human(offline_service)
         await self._mode(offline_service, conversation_id, "ai")
         await offline_service.wait_for_sends(2)
-        await settle(1.0)
+        await drained(offline_service)
         assert len(offline_service.green_api.sent_messages) == 2
 
     async def test_hand_back_leaves_it_unanswered_when_the_account_says_so(
@@ -232,7 +233,7 @@ class TestHandBack:
         assert patched.json()["answer_pending_on_hand_back"] is False
         conversation_id = await self._message_while_human(offline_service)
         await self._mode(offline_service, conversation_id, "ai")
-        await settle(1.5)
+        await drained(offline_service)
         assert len(offline_service.green_api.sent_messages) == 1
         # The assistant is back all the same: the next message gets its answer.
         newer = customer_text(JAMES, "3EB0AFTERHANDBACK001", "Any flat in Graça with 2 bedrooms?")
@@ -250,7 +251,7 @@ class TestGreenApiThrottles:
         fake_green_api.fail_next(429, count=2)
         await offline_service.post_webhook(fixture("incoming_text"))
         await offline_service.wait_for_sends(1)
-        await settle(1.0)
+        await drained(offline_service)
         assert len(sends_to(fake_green_api, JAMES)) == 1
         send_calls = [r for r in fake_green_api.requests if "/sendMessage/" in r.path]
         assert len(send_calls) == 3
@@ -300,7 +301,7 @@ class TestGreenApiDown:
                 return any(row["author"] == "ai" and row["status"] == "failed" for row in rows)
 
             await eventually(ended_failed)
-            await settle(1.0)  # no further try after 'failed'
+            await drained(service, conversation_id)  # no further try after 'failed'
             [failed] = [
                 r for r in await _messages_via_api(service, conversation_id) if r["author"] == "ai"
             ]
@@ -337,7 +338,7 @@ class TestModelOutage:
         async with serving(outage, db, api_account, fake_green_api) as service:
             await service.post_webhook(fixture("incoming_text"))
             await service.wait_for_sends(1)
-            await settle(1.5)
+            await drained(service)
             listed = await service.client.get(
                 "/api/v1/conversations",
                 headers=service.account.headers,

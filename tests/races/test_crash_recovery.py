@@ -23,8 +23,8 @@ from tests.conversations.harness import (
     INSTANCE,
     JAMES,
     WEBHOOK_TOKEN,
+    drained,
     fixture,
-    settle,
     wait_until,
 )
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -44,6 +44,7 @@ from whatsapp_assistant.channels.green_api.payloads import parse_webhook
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import InboundMessage
 from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations import recovery
 from whatsapp_assistant.conversations.ingest import IngestResult, ingest_message, ingest_webhook
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.conversations.threads import open_conversation
@@ -266,11 +267,13 @@ class TestSendLeftSendingByADeadProcess:
     ) -> None:
         await _left_sending(db, api_account, fake_green_api, claimed_ago=0)
         claimed = time.monotonic()
-        async with running_services(recovering, run_worker_here=True):
+        async with running_services(recovering, run_worker_here=True) as runtime:
             await wait_until(lambda: bool(fake_green_api.sent_messages), within=STALE_SECONDS + 10)
             # Sooner, and it might have been on the wire still: it would go out twice.
             assert time.monotonic() - claimed >= STALE_SECONDS
-            await settle(2.0)  # later recovery runs find nothing more to send
+            await drained(runtime)
+            assert await recovery.recover(runtime) == (0, 0)  # later runs find nothing more
+            await drained(runtime)
         assert [sent["message"] for sent in fake_green_api.sent_messages] == [STUCK_TEXT]
         row = await _stuck_row(db)
         assert row.status == "sent"
@@ -290,8 +293,10 @@ class TestSendLeftSendingByADeadProcess:
             channel = (await session.execute(select(Channel))).scalar_one()
             await ingest_webhook(session, channel, parse_webhook(echo), echo)
 
-        async with running_services(recovering, run_worker_here=True):
-            await settle(2.5)  # start-up recovery and two periodic ones
+        async with running_services(recovering, run_worker_here=True) as runtime:
+            await drained(runtime)  # start-up recovery has run before running_services yields
+            assert await recovery.recover(runtime) == (0, 0)  # and so would any later run
+            await drained(runtime)
         assert fake_green_api.sent_messages == []
         row = await _stuck_row(db)
         assert row.status == "sent"

@@ -26,7 +26,7 @@ from sqlalchemy import update
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import JAMES, Service, settle, wait_until
+from tests.conversations.harness import JAMES, Service, drained, wait_until
 from tests.fakes.anthropic_server import FakeAnthropic, text_reply
 from tests.fakes.green_api import FakeGreenAPI
 from tests.fakes.llm_base import JSON, FakeResponse
@@ -252,7 +252,7 @@ class TestTakeoverDuringSend:
         took = time.monotonic() - started
         assert taken.status_code == 200, taken.text
         delivered_before_return = len(fake_green_api.sent_messages)
-        await settle(1.0)
+        await drained(offline_service, conversation_id)
         assert delivered_before_return == len(fake_green_api.sent_messages) == 1
         assert took >= WIRE_SECONDS / 2
 

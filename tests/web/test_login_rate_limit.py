@@ -10,9 +10,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 import redis
-from asgi_lifespan import LifespanManager
 
-from tests.conftest import ApiAccount
+from tests.conftest import ApiAccount, lifespan
 from tests.settings import tuned
 from tests.web.signin import PASSWORD, post_login
 from whatsapp_assistant.app import create_app
@@ -50,7 +49,7 @@ async def browser(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A fresh app instance (its own process, as far as memory goes) and a browser at `address`."""
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with lifespan(app):
         transport = httpx.ASGITransport(app=app, client=(address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http

@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from tests.conftest import ApiAccount
+from tests.conftest import ApiAccount, lifespan
 from tests.conversations.harness import INSTANCE, WEBHOOK_TOKEN, fixture
 from tests.fakes.green_api import FakeGreenAPI
 from tests.settings import tuned
@@ -144,7 +143,7 @@ class TestTwoWebProcesses:
         shared = tuned(settings, redis_url=REDIS_URL, redis_prefix=unique_prefix())
         instance_a = create_app(shared)
         async with (
-            LifespanManager(instance_a),
+            lifespan(instance_a),
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=instance_a), base_url="http://a.test"
             ) as via_a,

@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from tests.conftest import ApiAccount
+from tests.conftest import ApiAccount, lifespan
 from tests.settings import tuned
 from tests.web.signin import PASSWORD, csrf_header, login_form_token, post_login, sign_in
 from whatsapp_assistant.accounts import sessions
@@ -66,7 +65,7 @@ class TestSignIn:
     ) -> None:
         https = tuned(settings, public_base_url="https://agent.example")
         app = create_app(https)
-        async with LifespanManager(app):
+        async with lifespan(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="https://t") as http:
                 response = await post_login(http, api_account.email, PASSWORD)

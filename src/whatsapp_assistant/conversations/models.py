@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whatsapp_assistant.conversations.states import (
@@ -34,7 +34,16 @@ class Contact(IdMixin, TimestampMixin, TenantMixin, Base):
 
 class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel_id", "contact_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "contact_id"),
+        # The auto-resume job reads only human conversations that no customer is waiting on.
+        Index(
+            "ix_conversations_auto_resume",
+            "account_id",
+            postgresql_where=text("mode = 'human' AND NOT escalated"),
+            sqlite_where=text("mode = 'human' AND NOT escalated"),
+        ),
+    )
 
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))

@@ -1,4 +1,5 @@
-"""Recovery: re-derive lost jobs from the rows (invariant 2), at start-up and every minute."""
+"""Recovery: re-derive lost jobs from the rows (docs/architecture.md, invariant 2), at start-up
+and every minute. Nothing else: product rules such as auto-resume have jobs of their own."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from whatsapp_assistant.accounts.models import Account
-from whatsapp_assistant.conversations import control, outbox
+from whatsapp_assistant.conversations import outbox
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
@@ -76,40 +76,4 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
         outbox.send_on_commit(runtime, session, list(queued))
     if unanswered or queued:
         logger.info("recovery: %d replies, %d sends re-deferred", len(unanswered), len(queued))
-    await auto_resume(runtime)
     return len(unanswered), len(queued)
-
-
-async def auto_resume(runtime: Runtime) -> int:
-    """Hand human conversations back to the AI after the account's quiet hours (if set).
-
-    Escalated conversations are left alone: the customer is waiting for a person.
-    """
-    async with runtime.db.session_scope() as session:
-        rows = (
-            await session.execute(
-                select(Conversation, Account)
-                .join(Account, Account.id == Conversation.account_id)
-                .where(
-                    Conversation.mode == Mode.HUMAN,
-                    Conversation.escalated.is_(False),
-                    Account.auto_resume_hours.is_not(None),
-                )
-            )
-        ).all()
-        resumed = 0
-        for conversation, account in rows:
-            assert account.auto_resume_hours is not None
-            last = conversation.last_human_at or conversation.updated_at
-            if utcnow() - last < timedelta(hours=account.auto_resume_hours):
-                continue
-            wants_reply = await control.hand_back(
-                session,
-                conversation,
-                actor="auto_resume",
-                answer_pending=account.answer_pending_on_hand_back,
-            )
-            if wants_reply:
-                defer_reply(runtime, session, conversation.id)
-            resumed += 1
-    return resumed

@@ -13,6 +13,7 @@ from whatsapp_assistant.infra.queue import JobQueue
 REPLY_JOB = "conversations.reply"
 SEND_JOB = "messages.send"
 RECOVER_JOB = "maintenance.recover"
+AUTO_RESUME_JOB = "conversations.auto_resume"
 
 
 @dataclass

@@ -7,8 +7,14 @@ import uuid
 import procrastinate
 from procrastinate.job_context import JobContext
 
-from whatsapp_assistant.conversations import outbox, recovery, reply
-from whatsapp_assistant.conversations.runtime import RECOVER_JOB, REPLY_JOB, SEND_JOB, Runtime
+from whatsapp_assistant.conversations import auto_resume, outbox, recovery, reply
+from whatsapp_assistant.conversations.runtime import (
+    AUTO_RESUME_JOB,
+    RECOVER_JOB,
+    REPLY_JOB,
+    SEND_JOB,
+    Runtime,
+)
 
 
 def _runtime(context: JobContext) -> Runtime:
@@ -37,3 +43,8 @@ def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) 
     @app.task(name=RECOVER_JOB, pass_context=True, queueing_lock="recover")
     async def recover_job(context: JobContext, timestamp: int) -> None:
         await recovery.recover(_runtime(context))
+
+    @app.periodic(cron=recovery_cron(recovery_every_seconds), periodic_id="auto_resume")
+    @app.task(name=AUTO_RESUME_JOB, pass_context=True, queueing_lock="auto_resume")
+    async def auto_resume_job(context: JobContext, timestamp: int) -> None:
+        await auto_resume.resume_due(_runtime(context))
