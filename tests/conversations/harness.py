@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,3 +114,40 @@ async def start_service(
             yield Service(
                 client=client, db=db, account=account, green_api=green_api, runtime=state.runtime
             )
+
+
+PENDING_JOBS = ("todo", "doing")
+
+
+async def drained(runtime: Runtime, conversation_id: uuid.UUID) -> bool:
+    """No reply or send job of this conversation is waiting or running, and none of its
+    outbound rows is still waiting to leave: nothing more can reach the customer unprompted."""
+    async with runtime.db.session_scope() as session:
+        rows = await session.execute(
+            select(Message.id, Message.status).where(Message.conversation_id == conversation_id)
+        )
+        statuses = {str(row.id): row.status for row in rows}
+    if {"queued", "sending"} & set(statuses.values()):
+        return False
+    for job in await runtime.queue.app.job_manager.list_jobs_async():
+        if job.status not in PENDING_JOBS:
+            continue
+        arguments = job.task_kwargs
+        if arguments.get("conversation_id") == str(conversation_id):
+            return False
+        if arguments.get("message_id") in statuses:
+            return False
+    return True
+
+
+async def wait_until_drained(
+    runtime: Runtime, conversation_ids: Iterable[uuid.UUID], *, within: float = 60.0
+) -> None:
+    """Before asserting that something did not happen: wait until it no longer can."""
+    waiting = set(conversation_ids)
+    deadline = time.monotonic() + within
+    while waiting:
+        assert time.monotonic() < deadline, f"{len(waiting)} conversations still have work"
+        waiting = {cid for cid in waiting if not await drained(runtime, cid)}
+        if waiting:
+            await asyncio.sleep(0.1)

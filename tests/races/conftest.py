@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,6 @@ from tests.fakes.green_api import FakeGreenAPI
 from tests.settings import tuned
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
-from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.db.session import Database
 
 CLI = str(Path(sys.executable).parent / "whatsapp-assistant")  # the installed command
@@ -216,40 +215,3 @@ def processes(database_url: str, db: Database, tmp_path: Path) -> Iterator[Proce
         yield started
     finally:
         started.stop_all()
-
-
-PENDING_JOBS = ("todo", "doing")
-
-
-async def drained(runtime: Runtime, conversation_id: uuid.UUID) -> bool:
-    """No reply or send job of this conversation is waiting or running, and none of its
-    outbound rows is still waiting to leave: nothing more can reach the customer unprompted."""
-    async with runtime.db.session_scope() as session:
-        rows = await session.execute(
-            select(Message.id, Message.status).where(Message.conversation_id == conversation_id)
-        )
-        statuses = {str(row.id): row.status for row in rows}
-    if {"queued", "sending"} & set(statuses.values()):
-        return False
-    for job in await runtime.queue.app.job_manager.list_jobs_async():
-        if job.status not in PENDING_JOBS:
-            continue
-        arguments = job.task_kwargs
-        if arguments.get("conversation_id") == str(conversation_id):
-            return False
-        if arguments.get("message_id") in statuses:
-            return False
-    return True
-
-
-async def wait_until_drained(
-    runtime: Runtime, conversation_ids: Iterable[uuid.UUID], *, within: float = 60.0
-) -> None:
-    """Before asserting that something did not happen: wait until it no longer can."""
-    waiting = set(conversation_ids)
-    deadline = time.monotonic() + within
-    while waiting:
-        assert time.monotonic() < deadline, f"{len(waiting)} conversations still have work"
-        waiting = {cid for cid in waiting if not await drained(runtime, cid)}
-        if waiting:
-            await asyncio.sleep(0.1)

@@ -27,7 +27,7 @@ from sqlalchemy import update
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import JAMES, Service, settle, wait_until
+from tests.conversations.harness import JAMES, Service, settle, wait_until, wait_until_drained
 from tests.fakes.anthropic_server import FakeAnthropic, error_response, text_reply
 from tests.fakes.green_api import FakeGreenAPI
 from tests.fakes.llm_base import JSON, FakeResponse
@@ -42,7 +42,6 @@ from tests.races.conftest import (
     messages_of,
     sends_to,
     serving,
-    wait_until_drained,
 )
 from tests.settings import tuned
 from whatsapp_assistant.config import Settings
