@@ -37,8 +37,11 @@ class CuttableProxy:
         return urlunsplit(parts._replace(netloc=netloc))
 
     def cut(self) -> None:
-        self.up = False
         self.cuts += 1
+        self._drop()
+
+    def _drop(self) -> None:
+        self.up = False
         for writer in list(self._writers):
             writer.transport.abort()  # a reset, not a polite close: the server went away
         self._writers.clear()
@@ -47,7 +50,7 @@ class CuttableProxy:
         self.up = True
 
     async def close(self) -> None:
-        self.cut()
+        self._drop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

@@ -24,6 +24,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
@@ -43,6 +44,7 @@ from tests.races.conftest import (
     sends_to,
     serving,
 )
+from tests.races.tcp_proxy import cuttable_proxy
 from tests.settings import tuned
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Message
@@ -397,6 +399,10 @@ class OutageRace:
         assert raced > 0, context
 
 
+# What a request meets while the database is unreachable.
+DOWN = (httpx.TransportError, DBAPIError)
+
+
 def _outage_id(index: int) -> str:
     return f"3EB0DOWN{index:012d}"
 
@@ -405,8 +411,8 @@ async def _deliver(service: Service, payload: dict[str, object]) -> None:
     """Post a webhook as Green API does: again until it is answered 200."""
     for _ in range(200):
         try:
-            answer = await service.post_webhook(payload)
-        except httpx.TransportError:
+            answer: httpx.Response | None = await service.post_webhook(payload)
+        except DOWN:  # in process, the app's 500 arrives as its exception
             answer = None
         if answer is not None and answer.status_code == 200:
             return
@@ -420,12 +426,15 @@ async def _take_over_until_answered(
     """The agent's takeover, retried as a person would while the service answers an error;
     what counts is the moment it answered 200."""
     for _ in range(200):
-        answer = await service.client.post(
-            f"/api/v1/conversations/{conversation_id}/mode",
-            headers=service.account.headers,
-            json={"mode": "human"},
-        )
-        if answer.status_code == 200:
+        try:
+            answer: httpx.Response | None = await service.client.post(
+                f"/api/v1/conversations/{conversation_id}/mode",
+                headers=service.account.headers,
+                json={"mode": "human"},
+            )
+        except DOWN:  # in process, the app's 500 arrives as its exception
+            answer = None
+        if answer is not None and answer.status_code == 200:
             assert answer.json()["mode"] == "human"
             return Takeover(time.monotonic(), len(sends_to(service.green_api, chat_id)))
         await asyncio.sleep(0.1)
@@ -460,3 +469,54 @@ class TestTakeoverDuringOutage:
         self, outage_service: Service, fake_anthropic: FakeAnthropic
     ) -> None:
         await OutageRace(outage_service, fake_anthropic, random.randrange(1_000_000)).run()
+
+
+CUT_AFTER = 1.5  # seconds into the race: some customers written, some takeovers under way
+CUT_FOR = 0.25  # shorter than a send on the wire, so no sent row is left looking unsent
+
+
+@pytest.mark.postgres
+class TestTakeoverDuringDatabaseRestart:
+    """The same race with every database connection of the API process (webhooks, takeovers
+    and their in-flight wait) cut mid-way and then let through again, through a loopback proxy
+    (the shared PostgreSQL server is never restarted): the guard holds, and
+    control.wait_for_inflight_automated waits the outage out instead of giving up. The worker
+    processes connect directly: a worker whose connections are cut stops (see the report)."""
+
+    async def test_holding_notice_never_follows_a_takeover_across_a_database_restart(
+        self,
+        database_url: str,
+        settings: Settings,
+        db: Database,
+        api_account: ApiAccount,
+        fake_green_api: FakeGreenAPI,
+        fake_anthropic: FakeAnthropic,
+        processes: Processes,
+    ) -> None:
+        if not is_postgres(database_url):
+            pytest.skip("the PostgreSQL pass cuts PostgreSQL connections")
+        async with cuttable_proxy(database_url) as (proxy, proxied_url):
+            here = outage_settings(
+                settings,
+                fake_anthropic,
+                database_url=proxied_url,
+                worker_in_process=False,
+                send_stale_after_seconds=5,
+            )
+
+            async def restart() -> None:
+                await asyncio.sleep(CUT_AFTER)
+                proxy.cut()
+                await asyncio.sleep(CUT_FOR)
+                proxy.restore()
+
+            async with serving(here, db, api_account, fake_green_api) as running:
+                await processes.workers(
+                    WORKER_PROCESSES,
+                    **outage_env(fake_anthropic),
+                    RECOVERY_EVERY_SECONDS="2",
+                    SEND_STALE_AFTER_SECONDS="5",
+                )
+                race = OutageRace(running, fake_anthropic, random.randrange(1_000_000))
+                await race.run(during=restart)
+        assert proxy.cuts == 1
