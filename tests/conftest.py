@@ -39,6 +39,16 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 JOB_TABLES = ("procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` run in the PostgreSQL pass; the SQLite pass deselects them."""
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        return
+    postgres_only = [item for item in items if item.get_closest_marker("postgres")]
+    if postgres_only:
+        config.hook.pytest_deselected(items=postgres_only)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if TEST_DATABASE_URL.startswith("postgresql"):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import procrastinate
 from sqlalchemy import func, or_, select
 
 from tests.conftest import ApiAccount, lifespan
@@ -84,25 +86,50 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0)
         await asyncio.sleep(0.05)
 
 
-async def drained(
-    target: Service | Runtime, conversation_id: object | None = None, within: float = 15.0
-) -> None:
-    """Wait until no job that could still act is queued or running: the reply jobs of one
-    conversation (or of all) and every send. Only then may a test assert that something did
-    NOT happen; a sleep would pass on a slow machine without testing anything."""
-    queue = target.runtime.queue if isinstance(target, Service) else target.queue
-    lock = None if conversation_id is None else f"conversation:{conversation_id}"
+async def pending_jobs(runtime: Runtime) -> list[procrastinate.jobs.Job]:
+    """Reply and send jobs still to run or running."""
+    manager = runtime.queue.app.job_manager
+    jobs = [
+        job for status in ("todo", "doing") for job in await manager.list_jobs_async(status=status)
+    ]
+    return [job for job in jobs if job.task_name in (REPLY_JOB, SEND_JOB)]
 
-    async def idle() -> bool:
-        replies = await queue.pending(lock=lock, task_name=REPLY_JOB)
-        return replies + await queue.pending(task_name=SEND_JOB) == 0
+
+async def _idle(runtime: Runtime, conversation_ids: tuple[object, ...]) -> bool:
+    """No reply or send job of these conversations (or of any) is waiting or running, and none
+    of their outbound rows is still waiting to leave."""
+    wanted = {str(cid) for cid in conversation_ids}
+    async with runtime.db.session_scope() as session:
+        stmt = select(Message.id, Message.conversation_id, Message.status)
+        if wanted:
+            stmt = stmt.where(Message.conversation_id.in_([uuid.UUID(c) for c in wanted]))
+        rows = (await session.execute(stmt)).all()
+    if any(row.status in (MessageStatus.QUEUED, MessageStatus.SENDING) for row in rows):
+        return False
+    messages = {str(row.id) for row in rows}
+    for job in await pending_jobs(runtime):
+        arguments = job.task_kwargs
+        if not wanted or arguments.get("conversation_id") in wanted:
+            return False
+        if arguments.get("message_id") in messages:
+            return False
+    return True
+
+
+async def drained(
+    target: Service | Runtime, *conversation_ids: object, within: float = 15.0
+) -> None:
+    """Wait until nothing more can reach these conversations' customers (or any customer)
+    unprompted. Only then may a test assert that something did NOT happen; a sleep would
+    pass on a slow machine without testing anything."""
+    runtime = target.runtime if isinstance(target, Service) else target
 
     async def idle_twice() -> bool:
         # Twice in a row: a job that finishes may defer the next one (a reply defers its send).
-        if not await idle():
+        if not await _idle(runtime, conversation_ids):
             return False
         await asyncio.sleep(0.05)
-        return await idle()
+        return await _idle(runtime, conversation_ids)
 
     await eventually(idle_twice, within)
 

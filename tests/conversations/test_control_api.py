@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from tests.conversations.harness import Service, drained, eventually, fixture
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import ApiAccount
+from tests.conversations.harness import (
+    Service,
+    drained,
+    eventually,
+    fixture,
+    start_service,
+)
+from tests.fakes.anthropic_server import FakeAnthropic, error_response
+from tests.fakes.green_api import FakeGreenAPI
+from tests.settings import tuned
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations.models import Message
+from whatsapp_assistant.db.session import Database
 
 JAMES = "447700900123@c.us"
+HELLO_TEXT = "Hello, I am looking for a 2 bedroom flat to buy in Lisbon"
 
 
 async def _conversation_id(service: Service) -> str:
@@ -221,3 +240,131 @@ class TestEscalationByRules:
         [conversation] = await service.conversations()
         assert conversation.mode == "ai"
         assert not conversation.escalated
+
+
+RETRY_AFTER = 2.0  # a failed send waits this long, queued, before its retry
+
+
+@pytest.fixture
+async def flaky_service(
+    settings: Settings,
+    db: Database,
+    api_account: ApiAccount,
+    fake_green_api: FakeGreenAPI,
+    fake_anthropic: FakeAnthropic,
+) -> AsyncIterator[Service]:
+    """The model is down (529) and Green API's first sendMessage fails: that message waits,
+    queued, for its retry, which is when the agent takes over."""
+    fake_anthropic.responder = lambda _body: error_response(529)
+    fake_green_api.fail_next(500)
+    tuned_settings = tuned(
+        settings,
+        llm_provider="anthropic",
+        anthropic_api_key="test-key",
+        anthropic_base_url=fake_anthropic.base_url,
+        llm_max_retries=0,
+        llm_outage_retries=0,
+        green_api_max_attempts=1,
+        send_retry_delays_seconds=(RETRY_AFTER,),
+    )
+    async for running in start_service(tuned_settings, db, api_account, fake_green_api):
+        yield running
+
+
+async def _queued_for_retry(service: Service, author: str) -> Message:
+    """The outbound row of `author` once its first send failed and it waits, queued."""
+    found: list[Message] = []
+
+    async def waiting() -> bool:
+        rows = await service.messages(direction="out", author=author, status="queued")
+        found[:] = [row for row in rows if row.data.get("send_attempts") == 1]
+        return bool(found)
+
+    await eventually(waiting)
+    [row] = found
+    return row
+
+
+async def _take_over_and_drain(service: Service, conversation_id: uuid.UUID) -> None:
+    taken = await service.client.post(
+        f"/api/v1/conversations/{conversation_id}/mode",
+        headers=service.account.headers,
+        json={"mode": "human"},
+    )
+    assert taken.status_code == 200, taken.text
+    await drained(service, conversation_id)
+
+
+async def _status(service: Service, message_id: uuid.UUID) -> str:
+    [row] = [row for row in await service.messages() if row.id == message_id]
+    return row.status
+
+
+class TestTakeoverCancelsQueuedNotices:
+    """control.take_over cancels every queued automated row of the conversation, and
+    outbox._claim never sends one queued under an older version; a person's row still goes."""
+
+    async def test_queued_holding_notice_is_cancelled_and_never_sent(
+        self, flaky_service: Service
+    ) -> None:
+        await flaky_service.post_webhook(_message(HELLO_TEXT, "3EB0HOLD00000000001"))
+        notice = await _queued_for_retry(flaky_service, "system")
+        assert notice.data.get("handoff") == "ai_unavailable"
+        await _take_over_and_drain(flaky_service, notice.conversation_id)
+        assert await _status(flaky_service, notice.id) == "cancelled"
+        assert flaky_service.green_api.sent_messages == []
+
+    async def test_queued_handover_notice_is_cancelled_and_never_sent(
+        self, flaky_service: Service
+    ) -> None:
+        offer = "Would the owner take 380k for the Graça flat?"
+        await flaky_service.post_webhook(_message(offer, "3EB0HAND00000000001"))
+        notice = await _queued_for_retry(flaky_service, "system")
+        assert notice.data.get("handoff") == "negotiation"
+        await _take_over_and_drain(flaky_service, notice.conversation_id)
+        assert await _status(flaky_service, notice.id) == "cancelled"
+        assert flaky_service.green_api.sent_messages == []
+
+    async def test_queued_opt_out_confirmation_is_cancelled_and_never_sent(
+        self, flaky_service: Service
+    ) -> None:
+        await flaky_service.post_webhook(_message("STOP", "3EB0OPT000000000001"))
+        confirmation = await _queued_for_retry(flaky_service, "system")
+        assert confirmation.data.get("opt_notice") is True
+        await _take_over_and_drain(flaky_service, confirmation.conversation_id)
+        assert await _status(flaky_service, confirmation.id) == "cancelled"
+        assert flaky_service.green_api.sent_messages == []
+
+    async def test_queued_agent_message_survives_a_takeover_and_is_sent_once(
+        self, flaky_service: Service
+    ) -> None:
+        await flaky_service.post_webhook(fixture("outgoing_from_phone"))
+        conversation_id = uuid.UUID(await _conversation_id(flaky_service))
+        written = await flaky_service.client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            headers=flaky_service.account.headers,
+            json={"text": "Rita here: the Graça flat is still available."},
+        )
+        assert written.status_code == 202, written.text
+        mine = await _queued_for_retry(flaky_service, "human")
+        await _take_over_and_drain(flaky_service, conversation_id)
+        assert await _status(flaky_service, mine.id) == "sent"
+        [sent] = flaky_service.green_api.sent_messages
+        assert sent["message"] == "Rita here: the Graça flat is still available."
+
+    async def test_notice_queued_before_a_hand_back_is_not_sent_after_it(
+        self, flaky_service: Service
+    ) -> None:
+        """Any change of hands outdates a queued notice, not only a takeover: the claim checks
+        the version it was queued under."""
+        await flaky_service.post_webhook(_message(HELLO_TEXT, "3EB0BACK00000000001"))
+        notice = await _queued_for_retry(flaky_service, "system")
+        url = f"/api/v1/conversations/{notice.conversation_id}/mode"
+        back = await flaky_service.client.post(
+            url, headers=flaky_service.account.headers, json={"mode": "ai"}
+        )
+        assert back.status_code == 200, back.text
+        await drained(flaky_service, notice.conversation_id)
+        assert await _status(flaky_service, notice.id) == "cancelled"
+        sent = [m["message"] for m in flaky_service.green_api.sent_messages]
+        assert notice.text not in sent

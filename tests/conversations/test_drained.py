@@ -8,11 +8,11 @@ import pytest
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, drained, fixture, start_service
+from tests.conversations.harness import Service, drained, fixture, pending_jobs, start_service
 from tests.fakes.green_api import FakeGreenAPI
 from tests.settings import tuned
 from whatsapp_assistant.config import Settings
-from whatsapp_assistant.conversations.runtime import REPLY_JOB, SEND_JOB
+from whatsapp_assistant.conversations.runtime import REPLY_JOB
 from whatsapp_assistant.db.session import Database
 
 DEBOUNCE_SECONDS = 1.0
@@ -34,14 +34,13 @@ async def test_returns_only_after_the_debounced_reply_was_sent(
 ) -> None:
     await debounced.post_webhook(fixture("incoming_text"))
     # The reply job waits out the debounce: it is pending, and nothing has been sent yet.
-    assert await debounced.runtime.queue.pending(task_name=REPLY_JOB) == 1
+    assert [job.task_name for job in await pending_jobs(debounced.runtime)] == [REPLY_JOB]
     assert fake_green_api.sent_messages == []
 
     await drained(debounced)
 
     assert len(fake_green_api.sent_messages) == 1
-    assert await debounced.runtime.queue.pending(task_name=REPLY_JOB) == 0
-    assert await debounced.runtime.queue.pending(task_name=SEND_JOB) == 0
+    assert await pending_jobs(debounced.runtime) == []
 
 
 async def test_a_conversation_with_a_job_pending_is_not_drained(debounced: Service) -> None:

@@ -237,6 +237,7 @@ async def _left_sending(
                 kind="text",
                 text=STUCK_TEXT,
                 status="sending",
+                guard_version=conversation.version,  # queued under the version it read
                 claimed_at=utcnow() - timedelta(seconds=claimed_ago),
                 created_at=utcnow() - timedelta(seconds=60),
             )

@@ -17,17 +17,19 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
 from tests.conversations.harness import JAMES, Service, drained, wait_until
-from tests.fakes.anthropic_server import FakeAnthropic, text_reply
+from tests.fakes.anthropic_server import FakeAnthropic, error_response, text_reply
 from tests.fakes.green_api import FakeGreenAPI
 from tests.fakes.llm_base import JSON, FakeResponse
 from tests.races.conftest import (
@@ -42,6 +44,7 @@ from tests.races.conftest import (
     sends_to,
     serving,
 )
+from tests.races.tcp_proxy import cuttable_proxy
 from tests.settings import tuned
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Message
@@ -285,3 +288,234 @@ class TestTakeoverDuringSend:
         )
         assert taken.status_code == 200, taken.text
         assert time.monotonic() - started < 2.0
+
+
+OUTAGE_CHATS = 24  # taken over while the model is down
+OUTAGE_LEFT_ALONE = 6  # must get their holding notice, once, in the same run
+OUTAGE_RETRIES = 1  # so each reply makes two 529'd calls before it gives up
+OUTAGE_BACKOFF = 0.1
+OUTAGE_WIRE = (0.3, 0.8)  # Green API holds each sendMessage this long
+OUTAGE_TAKEOVER_WITHIN = 1.0  # seconds after the model's last 529: spans queue, claim and wire
+OUTAGE_STAGGER = 0.12
+
+
+class Overloaded:
+    """The fake model's responder during an outage: every call answers 529 overloaded. The
+    test learns when a chat's last attempt has been refused, which is when the assistant
+    gives up and queues its holding notice."""
+
+    def __init__(self, chats: range, attempts: int) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._lock = threading.Lock()
+        self._attempts = attempts
+        self.calls: dict[int, int] = {}
+        self.gave_up = {index: asyncio.Event() for index in chats}
+
+    def __call__(self, body: JSON) -> FakeResponse:
+        tags = _TAG.findall(json.dumps(body.get("messages", [])))
+        index = int(tags[-1]) if tags else -1
+        with self._lock:
+            self.calls[index] = self.calls.get(index, 0) + 1
+            last = self.calls[index] >= self._attempts
+        if last and index in self.gave_up:
+            self._loop.call_soon_threadsafe(self.gave_up[index].set)
+        return error_response(529)
+
+
+def outage_settings(settings: Settings, fake: FakeAnthropic, **changes: object) -> Settings:
+    return claude(
+        settings,
+        fake,
+        llm_outage_retries=OUTAGE_RETRIES,
+        llm_outage_backoff_seconds=OUTAGE_BACKOFF,
+        **changes,
+    )
+
+
+def outage_env(fake: FakeAnthropic) -> dict[str, str]:
+    return claude_env(fake) | {
+        "LLM_OUTAGE_RETRIES": str(OUTAGE_RETRIES),
+        "LLM_OUTAGE_BACKOFF_SECONDS": str(OUTAGE_BACKOFF),
+    }
+
+
+@dataclass
+class OutageRace:
+    """Customers write while the model is down; most are taken over around the moment the
+    assistant gives up, the rest are left alone. `during` runs alongside (a database cut)."""
+
+    service: Service
+    fake_anthropic: FakeAnthropic
+    seed: int
+
+    async def run(self, during: Callable[[], Awaitable[None]] | None = None) -> None:
+        everyone = range(OUTAGE_CHATS + OUTAGE_LEFT_ALONE)
+        pick = random.Random(self.seed)
+        chosen = set(pick.sample(everyone, OUTAGE_CHATS))
+        overloaded = Overloaded(everyone, OUTAGE_RETRIES + 1)
+        self.fake_anthropic.responder = overloaded
+        for _ in range(3 * len(everyone)):  # notices and alerts alike are slow on the wire
+            self.service.green_api.delay_next(pick.uniform(*OUTAGE_WIRE))
+        takeovers: dict[int, Takeover] = {}
+
+        async def customer(index: int) -> None:
+            await asyncio.sleep(index * OUTAGE_STAGGER)
+            text = f"[chat {index:03d}] {HELLO}"
+            await _deliver(self.service, customer_text(chat_of(index), _outage_id(index), text))
+            if index in chosen:
+                conversation_id = (await conversation_ids(self.service.db))[chat_of(index)]
+                await asyncio.wait_for(overloaded.gave_up[index].wait(), timeout=60)
+                await asyncio.sleep(pick.uniform(0, OUTAGE_TAKEOVER_WITHIN))
+                takeovers[index] = await _take_over_until_answered(
+                    self.service, chat_of(index), conversation_id
+                )
+
+        work = [customer(index) for index in everyone]
+        await asyncio.gather(*work, *([during()] if during else []))
+        ids = await conversation_ids(self.service.db)
+        await drained(self.service, *ids.values(), within=90)
+        await self._check(ids, takeovers, [i for i in everyone if i not in chosen])
+
+    async def _check(
+        self, ids: dict[str, uuid.UUID], takeovers: dict[int, Takeover], left_alone: list[int]
+    ) -> None:
+        context = f"(random seed {self.seed})"
+        late = {
+            index: sends_to(self.service.green_api, chat_of(index))[takeover.sent_before :]
+            for index, takeover in takeovers.items()
+            if len(sends_to(self.service.green_api, chat_of(index))) != takeover.sent_before
+        }
+        assert late == {}, f"automated messages reached customers after the takeover {context}"
+        for index in left_alone:  # the outage path ran, and nothing was lost or doubled
+            assert len(sends_to(self.service.green_api, chat_of(index))) == 1, (index, context)
+        raced = 0
+        for index in takeovers:
+            rows = await messages_of(self.service.db, ids[chat_of(index)], direction="out")
+            sent = [row for row in rows if row.status == "sent"]
+            assert len(sent) == len(sends_to(self.service.green_api, chat_of(index))) <= 1
+            assert {row.status for row in rows} <= {"sent", "cancelled"}, (index, context)
+            raced += bool(rows)
+        # The race was run: some takeovers came after the notice was queued, not all before.
+        assert raced > 0, context
+
+
+# What a request meets while the database is unreachable.
+DOWN = (httpx.TransportError, DBAPIError)
+
+
+def _outage_id(index: int) -> str:
+    return f"3EB0DOWN{index:012d}"
+
+
+async def _deliver(service: Service, payload: dict[str, object]) -> None:
+    """Post a webhook as Green API does: again until it is answered 200."""
+    for _ in range(200):
+        try:
+            answer: httpx.Response | None = await service.post_webhook(payload)
+        except DOWN:  # in process, the app's 500 arrives as its exception
+            answer = None
+        if answer is not None and answer.status_code == 200:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"webhook {payload['idMessage']} never answered 200")
+
+
+async def _take_over_until_answered(
+    service: Service, chat_id: str, conversation_id: uuid.UUID
+) -> Takeover:
+    """The agent's takeover, retried as a person would while the service answers an error;
+    what counts is the moment it answered 200."""
+    for _ in range(200):
+        try:
+            answer: httpx.Response | None = await service.client.post(
+                f"/api/v1/conversations/{conversation_id}/mode",
+                headers=service.account.headers,
+                json={"mode": "human"},
+            )
+        except DOWN:  # in process, the app's 500 arrives as its exception
+            answer = None
+        if answer is not None and answer.status_code == 200:
+            assert answer.json()["mode"] == "human"
+            return Takeover(time.monotonic(), len(sends_to(service.green_api, chat_id)))
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"takeover of {conversation_id} never answered 200")
+
+
+@pytest.fixture
+async def outage_service(
+    database_url: str,
+    settings: Settings,
+    db: Database,
+    api_account: ApiAccount,
+    fake_green_api: FakeGreenAPI,
+    fake_anthropic: FakeAnthropic,
+    processes: Processes,
+) -> AsyncIterator[Service]:
+    """SQLite: one process. PostgreSQL: the API here, the jobs in real worker processes."""
+    postgres = is_postgres(database_url)
+    here = outage_settings(settings, fake_anthropic, worker_in_process=not postgres)
+    async with serving(here, db, api_account, fake_green_api) as running:
+        if postgres:
+            await processes.workers(WORKER_PROCESSES, **outage_env(fake_anthropic))
+        yield running
+
+
+class TestTakeoverDuringOutage:
+    """The model answers 529, the assistant gives up and queues its holding notice (author
+    system) while the agent takes over: outbox.queue_automated stamps the notice with the
+    version, control.take_over cancels it or waits for its send, outbox._claim refuses it."""
+
+    async def test_holding_notice_never_reaches_the_customer_after_the_takeover_returned(
+        self, outage_service: Service, fake_anthropic: FakeAnthropic
+    ) -> None:
+        await OutageRace(outage_service, fake_anthropic, random.randrange(1_000_000)).run()
+
+
+CUT_AFTER = 1.5  # seconds into the race: some customers written, some takeovers under way
+CUT_FOR = 0.25  # shorter than a send on the wire, so no sent row is left looking unsent
+
+
+@pytest.mark.postgres
+class TestTakeoverDuringDatabaseRestart:
+    """The same race with every database connection of the API process (webhooks, takeovers
+    and their in-flight wait) cut mid-way and then let through again, through a loopback proxy
+    (the shared PostgreSQL server is never restarted): the guard holds, and
+    control.wait_for_inflight_automated waits the outage out instead of giving up. The worker
+    processes connect directly."""
+
+    async def test_holding_notice_never_follows_a_takeover_across_a_database_restart(
+        self,
+        database_url: str,
+        settings: Settings,
+        db: Database,
+        api_account: ApiAccount,
+        fake_green_api: FakeGreenAPI,
+        fake_anthropic: FakeAnthropic,
+        processes: Processes,
+    ) -> None:
+        assert is_postgres(database_url)  # marked `postgres`: the SQLite pass deselects it
+        async with cuttable_proxy(database_url) as (proxy, proxied_url):
+            here = outage_settings(
+                settings,
+                fake_anthropic,
+                database_url=proxied_url,
+                worker_in_process=False,
+                send_stale_after_seconds=5,
+            )
+
+            async def restart() -> None:
+                await asyncio.sleep(CUT_AFTER)
+                proxy.cut()
+                await asyncio.sleep(CUT_FOR)
+                proxy.restore()
+
+            async with serving(here, db, api_account, fake_green_api) as running:
+                await processes.workers(
+                    WORKER_PROCESSES,
+                    **outage_env(fake_anthropic),
+                    RECOVERY_EVERY_SECONDS="2",
+                    SEND_STALE_AFTER_SECONDS="5",
+                )
+                race = OutageRace(running, fake_anthropic, random.randrange(1_000_000))
+                await race.run(during=restart)
+        assert proxy.cuts == 1

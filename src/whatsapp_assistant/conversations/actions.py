@@ -15,7 +15,7 @@ from whatsapp_assistant.conversations.inbox import get_conversation
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
-from whatsapp_assistant.conversations.states import Author, Mode
+from whatsapp_assistant.conversations.states import Mode
 from whatsapp_assistant.db.session import on_commit
 from whatsapp_assistant.kit.clock import utcnow
 
@@ -61,8 +61,8 @@ async def send_as_agent(
     channel = await session.get(Channel, conversation.channel_id)
     assert channel is not None
     max_length = adapter_for(runtime.channels, channel.type).max_text_length
-    rows = outbox.queue_text(
-        session, conversation, text, author=Author.HUMAN, max_length=max_length, data={"by": actor}
+    rows = outbox.queue_human(
+        session, conversation, text, max_length=max_length, data={"by": actor}
     )
     conversation.last_human_at = utcnow()
     await session.flush()
@@ -83,12 +83,13 @@ async def mark_read(
 async def _take_over(
     runtime: Runtime, session: AsyncSession, conversation: Conversation, *, actor: str, reason: str
 ) -> None:
-    """Take over, and answer the caller only once no AI send is still on the wire (invariant 3)."""
+    """Take over, and answer the caller only once no automated send is still on the wire
+    (invariant 3)."""
     await control.take_over(session, conversation, actor=actor, reason=reason)
     on_commit(
         session,
         partial(
-            control.wait_for_inflight_ai,
+            control.wait_for_inflight_automated,
             runtime.db,
             conversation.id,
             stale_after_seconds=runtime.settings.send.stale_after_seconds,

@@ -1,8 +1,9 @@
 """Who speaks in a conversation: take_over and hand_back bump the version (invariant 3).
 
 Both start with an UPDATE of the conversation row, so that row is locked first: an AI draft's
-guarded commit (reply._commit_text) either commits before and has its queued rows cancelled
-here, or waits for this transaction and then fails its version check.
+guarded commit (reply._commit) either commits before and has its queued rows cancelled here, or
+waits for this transaction and then fails its version check. Every automated row remembers the
+version it was queued under (outbox.queue_automated) and is claimed only while it holds.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.outbox import AUTOMATED
 from whatsapp_assistant.conversations.snapshot import UNANSWERABLE_KINDS
 from whatsapp_assistant.conversations.states import Author, MessageStatus, Mode
 from whatsapp_assistant.db.session import Database
@@ -46,8 +49,9 @@ async def _switch(session: AsyncSession, conversation: Conversation, mode: Mode)
 async def take_over(
     session: AsyncSession, conversation: Conversation, *, actor: str, reason: str = "takeover"
 ) -> None:
-    """The AI goes silent here: drafts in flight fail their version check; queued AI sends are
-    cancelled in the same transaction."""
+    """Nothing automated speaks from here on: drafts in flight fail their version check, and
+    every queued automated row (AI reply, notice, confirmation) is cancelled in the same
+    transaction. What the agent wrote is never cancelled."""
     if await _switch(session, conversation, Mode.HUMAN):
         record_event(
             session, conversation, "mode_changed", actor=actor, mode=Mode.HUMAN, reason=reason
@@ -59,7 +63,7 @@ async def take_over(
         update(Message)
         .where(
             Message.conversation_id == conversation.id,
-            Message.author == Author.AI,
+            Message.author.in_(AUTOMATED),
             Message.status == MessageStatus.QUEUED,
         )
         .values(status=MessageStatus.CANCELLED, error=error)
@@ -112,25 +116,37 @@ async def newest_customer_message_at(
     return newest
 
 
-async def wait_for_inflight_ai(
+async def wait_for_inflight_automated(
     db: Database, conversation_id: uuid.UUID, *, stale_after_seconds: float
 ) -> None:
-    """After a takeover: let an AI send that was already on the wire finish (or fail), so that
-    once the takeover call returns, nothing more from the AI reaches the customer."""
-    deadline = asyncio.get_running_loop().time() + INFLIGHT_WAIT_SECONDS
-    while asyncio.get_running_loop().time() < deadline:
-        async with db.session_scope() as session:
-            sending = (
-                await session.execute(
-                    select(func.count()).where(
-                        Message.conversation_id == conversation_id,
-                        Message.author == Author.AI,
-                        Message.status == MessageStatus.SENDING,
-                        Message.claimed_at > utcnow() - timedelta(seconds=stale_after_seconds),
-                    )
-                )
-            ).scalar()
-        if not sending:
-            return
+    """After a takeover: let an automated send that was already on the wire finish (or fail),
+    so that once the takeover call returns nothing automated reaches the customer any more.
+
+    Bounded by INFLIGHT_WAIT_SECONDS. A database that is briefly unreachable (a restart) is
+    waited out within the same bound rather than taken as "nothing in flight".
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + INFLIGHT_WAIT_SECONDS
+    while loop.time() < deadline:
+        try:
+            if not await _sending(db, conversation_id, stale_after_seconds):
+                return
+        except (DBAPIError, OSError) as exc:
+            logger.info("in-flight check for %s failed, retrying: %s", conversation_id, exc)
         await asyncio.sleep(0.05)
-    logger.warning("an AI send in %s is still in flight after the takeover", conversation_id)
+    logger.warning("an automated send in %s is still in flight after the takeover", conversation_id)
+
+
+async def _sending(db: Database, conversation_id: uuid.UUID, stale_after_seconds: float) -> int:
+    async with db.session_scope() as session:
+        count: int = (
+            await session.execute(
+                select(func.count()).where(
+                    Message.conversation_id == conversation_id,
+                    Message.author.in_(AUTOMATED),
+                    Message.status == MessageStatus.SENDING,
+                    Message.claimed_at > utcnow() - timedelta(seconds=stale_after_seconds),
+                )
+            )
+        ).scalar_one()
+    return count

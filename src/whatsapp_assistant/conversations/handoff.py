@@ -73,7 +73,7 @@ async def _alert_agent(
     text = messages.agent_alert_text(
         customer=snapshot.contact_label, reason=plan.reason, excerpt=snapshot.pending_text[:300]
     )
-    return outbox.queue_text(
+    return outbox.queue_automated(
         session,
         owner,
         text,

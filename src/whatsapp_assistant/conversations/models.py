@@ -92,6 +92,9 @@ class Message(IdMixin, TenantMixin, Base):
     deleted_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]  # when a send job took it: 'sending' since then
+    # The conversation's version an automated row was queued under; it is sent only while that
+    # version holds (invariant 3). None for what a person wrote, which a takeover never stops.
+    guard_version: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

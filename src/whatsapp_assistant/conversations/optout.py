@@ -32,7 +32,7 @@ async def apply(
     await live.publish_conversation(session, conversation)
     text = (messages.opted_out_text if opting_out else messages.opted_in_text)(language)
     conversation.answered_through = message.created_at  # STOP/START itself wants no AI reply
-    return outbox.queue_text(
+    return outbox.queue_automated(
         session,
         conversation,
         text,

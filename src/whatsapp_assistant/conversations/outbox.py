@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.channels.errors import SendError
@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 OPT_NOTICE = "opt_notice"
 
 
+# What a person wrote; every other outbound author is automated and passes the guard.
+AUTOMATED = (Author.AI, Author.SYSTEM)
+
+
 def may_receive(contact: Contact, message: Message) -> bool:
     """Automated messages stop at opt-out; what the agent writes by hand still goes."""
     if contact.opted_out_at is None or message.author == Author.HUMAN:
@@ -34,7 +38,19 @@ def may_receive(contact: Contact, message: Message) -> bool:
     return bool(message.data.get(OPT_NOTICE))
 
 
-def queue_text(
+def queue_human(
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    *,
+    max_length: int,
+    data: dict[str, Any] | None = None,
+) -> list[Message]:
+    """What the agent wrote: never cancelled by a takeover, sent whatever the mode."""
+    return _queue(session, conversation, text, Author.HUMAN, None, max_length, data)
+
+
+def queue_automated(
     session: AsyncSession,
     conversation: Conversation,
     text: str,
@@ -42,6 +58,23 @@ def queue_text(
     author: Author,
     max_length: int,
     data: dict[str, Any] | None = None,
+) -> list[Message]:
+    """The one way an automated message (AI reply, hand-over or holding notice, opt-out
+    confirmation, alert, follow-up, reminder) enters the outbox: it remembers the version of
+    `conversation` it was decided under and leaves only while that version holds, so a takeover
+    cancels it (docs/architecture.md, invariant 3)."""
+    assert author in AUTOMATED, author
+    return _queue(session, conversation, text, author, conversation.version, max_length, data)
+
+
+def _queue(
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    author: Author,
+    guard_version: int | None,
+    max_length: int,
+    data: dict[str, Any] | None,
 ) -> list[Message]:
     """Outbound rows for `text`, split where the provider's limit requires (green-api.md 9)."""
     rows = [
@@ -56,6 +89,7 @@ def queue_text(
             text=part,
             data=dict(data or {}),
             status=MessageStatus.QUEUED,
+            guard_version=guard_version,
             created_at=utcnow(),
         )
         for part in split_text(text, max_length)
@@ -72,27 +106,38 @@ def send_on_commit(runtime: Runtime, session: AsyncSession, messages: list[Messa
         runtime.queue.defer_on_commit(session, SEND_JOB, message_id=str(message.id))
 
 
-async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Channel, str] | None:
-    """queued -> sending in one statement, so two workers never send the same row.
+def guard_holds() -> ColumnElement[bool]:
+    """The send-time half of the guard (invariant 3), as SQL on `messages`: a person's message
+    always goes; an automated one only while its conversation is at the version it was queued
+    under, and an AI one only while the conversation is in AI mode."""
+    current = select(Conversation.id).where(
+        Conversation.id == Message.conversation_id,
+        Conversation.version == Message.guard_version,
+        or_(Message.author != Author.AI, Conversation.mode == Mode.AI),
+    )
+    return or_(Message.author == Author.HUMAN, current.exists())
 
-    An AI message is claimed only while its conversation is still in AI mode (invariant 3),
-    and nothing automated is claimed for a contact who opted out.
+
+async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Channel, str] | None:
+    """queued -> sending in one statement, so two workers never send the same row (invariant 5).
+
+    The guard is part of that statement: a takeover either committed first (the row is not
+    claimed, and is cancelled here if the takeover did not already), or it waits for this
+    claim's row lock and then, after its commit, for the send to finish (control.py).
     """
     async with runtime.db.session_scope() as session:
-        still_ai = select(Conversation.id).where(
-            Conversation.id == Message.conversation_id, Conversation.mode == Mode.AI
-        )
         claimed = await session.execute(
             update(Message)
             .where(
                 Message.id == message_id,
                 Message.status == MessageStatus.QUEUED,
-                or_(Message.author != Author.AI, still_ai.exists()),
+                guard_holds(),
             )
             .values(status=MessageStatus.SENDING, claimed_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         if getattr(claimed, "rowcount", 0) != 1:
+            await _cancel_stale(session, message_id)
             return None
         message = await session.get(Message, message_id)
         assert message is not None
@@ -112,6 +157,21 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
             live.publish_status(session, message)
             return None
         return message, channel, contact.chat_id
+
+
+async def _cancel_stale(session: AsyncSession, message_id: uuid.UUID) -> None:
+    """An automated row whose conversation changed hands since it was queued never leaves."""
+    error = "cancelled: the conversation changed hands"
+    cancelled = await session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.QUEUED, ~guard_holds())
+        .values(status=MessageStatus.CANCELLED, error=error)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(cancelled, "rowcount", 0) == 1:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        live.publish_status(session, message)
 
 
 async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:

@@ -192,13 +192,14 @@ async def _commit(
         if text is None:
             return Outcome.OPTED_OUT
         # The handoff notice is the system's, not the AI's: it must go out although the same
-        # transaction switches the conversation to human (AI rows only leave in AI mode).
+        # transaction switches the conversation to human (AI rows only leave in AI mode). It is
+        # queued under the version the escalation leaves, so a takeover after it still cancels it.
+        alerts = [] if plan is None else await escalate(session, conversation, snapshot, plan)
         author = Author.SYSTEM if plan is not None else Author.AI
-        rows = outbox.queue_text(
+        rows = outbox.queue_automated(
             session, conversation, text, author=author, max_length=snapshot.max_length, data=data
         )
-        if plan is not None:
-            rows += await escalate(session, conversation, snapshot, plan)
+        rows += alerts
         await session.flush()
         outbox.send_on_commit(runtime, session, rows)
     return Outcome.HANDED_OFF if plan else Outcome.QUEUED

@@ -97,15 +97,6 @@ class JobQueue:
             # One pending job per queueing lock is enough: it reads every row when it runs.
             logger.debug("job %s already queued for %s", task_name, queueing_lock)
 
-    async def pending(self, *, lock: str | None = None, task_name: str | None = None) -> int:
-        """Jobs still to run or running, of one lock (a conversation) or one task, or all."""
-        manager = self.app.job_manager
-        count = 0
-        for status in ("todo", "doing"):
-            jobs = await manager.list_jobs_async(status=status, lock=lock, task=task_name)
-            count += len(list(jobs))
-        return count
-
     async def retry_stalled(self, *, seconds_since_heartbeat: float) -> int:
         """Put back jobs whose worker died (no heartbeat): without this, a killed worker's job
         stays 'doing' and holds its conversation's lock forever. Safe because every job is

@@ -1,7 +1,7 @@
 """auto-resume index: human conversations nobody is waiting on, per account
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03 09:20:00
 
 The auto-resume job used to load every human conversation of every account each minute; it now
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
