@@ -1,7 +1,8 @@
-"""Text a database cannot store (NUL, lone surrogates) is a clear 422 that changes nothing.
+"""Text a database cannot store (NUL, lone surrogates) in a JSON body is cleaned, never a 5xx.
 
-PostgreSQL refuses NUL in text columns: without the check these answered 500 in the
-PostgreSQL pass and stored the character in the SQLite one.
+PostgreSQL refuses NUL in text columns and no encoder takes a lone surrogate: unhandled, these
+answered 500 in the PostgreSQL pass and stored the character in the SQLite one. Every JSON body
+is cleaned once, at the edge (invariant 7): NUL is dropped, a lone surrogate becomes U+FFFD.
 """
 
 from __future__ import annotations
@@ -16,59 +17,73 @@ from tests.conftest import ApiAccount
 NUL = "Rita\x00Almeida"
 
 
-async def _simulated_conversation(client: httpx.AsyncClient, account: ApiAccount) -> str:
-    said = await client.post(
-        "/api/v1/simulator/messages", headers=account.headers, json={"text": "Hello"}
-    )
-    assert said.status_code == 202
-    listed = await client.get("/api/v1/conversations", headers=account.headers)
-    return str(listed.json()[0]["id"])
+async def _send(
+    client: httpx.AsyncClient, account: ApiAccount, method: str, path: str, body: object
+) -> httpx.Response:
+    # JSON escapes (\u0000, \ud800), as a client's JSON encoder sends them.
+    headers = account.headers | {"Content-Type": "application/json"}
+    return await client.request(method, path, headers=headers, content=json.dumps(body))
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "field"),
+    ("method", "path", "body", "read_back", "field", "stored"),
     [
-        ("PUT", "/api/v1/persona", {"agent_name": NUL}, "agent_name"),
-        ("PATCH", "/api/v1/account/settings", {"holding_message": NUL}, "holding_message"),
-        ("POST", "/api/v1/api-keys", {"name": NUL}, "name"),
-        ("POST", "/api/v1/simulator/messages", {"text": NUL}, "text"),
-        ("POST", "/api/v1/simulator/messages", {"text": "hi", "customer": "\ud800"}, "customer"),
+        ("PUT", "/api/v1/persona", {"agent_name": NUL}, "/api/v1/persona", "agent_name", None),
+        (
+            "PATCH",
+            "/api/v1/account/settings",
+            {"holding_message": NUL},
+            "/api/v1/account/settings",
+            "holding_message",
+            None,
+        ),
+        (
+            "PUT",
+            "/api/v1/persona",
+            {"agent_name": "Rita \ud800"},
+            "/api/v1/persona",
+            "agent_name",
+            "Rita \ufffd",
+        ),
     ],
 )
-async def test_refused_with_the_field_named(
+async def test_stored_with_the_characters_cleaned(
     client: httpx.AsyncClient,
     api_account: ApiAccount,
     method: str,
     path: str,
     body: dict[str, str],
+    read_back: str,
     field: str,
+    stored: str | None,
 ) -> None:
-    persona_before = (await client.get("/api/v1/persona", headers=api_account.headers)).json()
-    keys_before = (await client.get("/api/v1/api-keys", headers=api_account.headers)).json()
+    response = await _send(client, api_account, method, path, body)
 
-    # JSON escapes (\u0000, \ud800), as a client's JSON encoder sends them.
-    headers = api_account.headers | {"Content-Type": "application/json"}
-    response = await client.request(method, path, headers=headers, content=json.dumps(body))
-
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["field"] == field
-    assert (await client.get("/api/v1/persona", headers=api_account.headers)).json() == (
-        persona_before
-    )
-    assert (await client.get("/api/v1/api-keys", headers=api_account.headers)).json() == (
-        keys_before
-    )
-    listed = await client.get("/api/v1/conversations", headers=api_account.headers)
-    assert listed.json() == []
+    assert response.status_code == 200, response.text
+    saved = (await client.get(read_back, headers=api_account.headers)).json()
+    assert saved[field] == (stored or "RitaAlmeida")
 
 
-async def test_an_agent_message_with_nul_is_refused_and_not_sent(
+async def test_a_simulated_customer_with_a_lone_surrogate_keeps_the_message(
     client: httpx.AsyncClient, api_account: ApiAccount
 ) -> None:
-    conversation_id = await _simulated_conversation(client, api_account)
-    url = f"/api/v1/conversations/{conversation_id}"
-    response = await client.post(f"{url}/messages", headers=api_account.headers, json={"text": NUL})
-    assert response.status_code == 422
-    assert (await client.get(url, headers=api_account.headers)).json()["mode"] == "ai"
+    body = {"text": "Hel\x00lo", "customer": "Ana \ud83d"}
+    said = await _send(client, api_account, "POST", "/api/v1/simulator/messages", body)
+
+    assert said.status_code == 202, said.text
+    assert said.json()["text"] == "Hello"
+    [conversation] = (await client.get("/api/v1/conversations", headers=api_account.headers)).json()
+    assert conversation["contact"]["name"] == "Ana \ufffd"
+
+
+async def test_an_agent_message_with_nul_is_sent_without_it(
+    client: httpx.AsyncClient, api_account: ApiAccount
+) -> None:
+    said = await _send(client, api_account, "POST", "/api/v1/simulator/messages", {"text": "Hi"})
+    assert said.status_code == 202
+    listed = await client.get("/api/v1/conversations", headers=api_account.headers)
+    url = f"/api/v1/conversations/{listed.json()[0]['id']}"
+    response = await _send(client, api_account, "POST", f"{url}/messages", {"text": NUL})
+    assert response.status_code == 202, response.text
     messages = (await client.get(f"{url}/messages", headers=api_account.headers)).json()
-    assert all(m["author"] != "human" for m in messages)
+    assert [m["text"] for m in messages if m["author"] == "human"] == ["RitaAlmeida"]

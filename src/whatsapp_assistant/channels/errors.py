@@ -12,6 +12,12 @@ class PayloadError(DomainError):
     kind: ErrorKind = "invalid"
 
 
+class PayloadTooLarge(PayloadError):
+    """The webhook body is longer than we read (answered 413)."""
+
+    code = "payload_too_large"
+
+
 class SendError(DomainError):
     """A send the provider refused or could not take; `retryable`: whether trying again may help."""
 

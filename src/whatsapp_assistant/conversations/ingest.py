@@ -28,7 +28,6 @@ from whatsapp_assistant.conversations.models import Contact, Conversation, Messa
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.conversations.threads import find_conversation, open_conversation
 from whatsapp_assistant.kit.clock import utcnow
-from whatsapp_assistant.kit.text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +38,7 @@ class IngestResult:
     stored: int = 0
     to_answer: set[Any] = field(default_factory=set)  # conversation ids wanting a reply
     to_send: list[Message] = field(default_factory=list)  # notices queued while ingesting
+    messages: list[Message] = field(default_factory=list)  # the messages stored, in order
     outcome: str = "processed"
 
 
@@ -83,8 +83,15 @@ async def ingest_webhook(
         outcome="processed",
     ):
         return IngestResult(duplicate=True, outcome="duplicate")
+    return await ingest_events(session, channel, parsed.events)
+
+
+async def ingest_events(
+    session: AsyncSession, channel: Channel, events: list[ChannelEvent]
+) -> IngestResult:
+    """Apply events that come with no raw body to keep (the simulator's)."""
     result = IngestResult()
-    for event in parsed.events:
+    for event in events:
         await _apply(session, channel, event, result)
     return result
 
@@ -131,6 +138,7 @@ async def ingest_message(
     except IntegrityError:
         return None
     result.stored += 1
+    result.messages.append(message)
     conversation.last_message_at = utcnow()
     live.publish_message(session, message)
     if event.origin == "phone":
@@ -182,7 +190,7 @@ def _message_row(channel: Channel, conversation: Conversation, event: InboundMes
         direction=Direction.IN if from_customer else "out",
         author=Author.CUSTOMER if from_customer else Author.HUMAN,
         kind="undecryptable" if event.undecryptable else event.kind,
-        text=printable(event.text),
+        text=event.text,
         media_url=event.media_url,
         media_mime=event.media_mime,
         data=data | {"provider_timestamp": event.timestamp.isoformat()},
@@ -215,7 +223,7 @@ async def _apply_edit(session: AsyncSession, channel: Channel, event: MessageEdi
     history = list(target.data.get("edits", []))
     history.append({"text": target.text, "replaced_at": event.timestamp.isoformat()})
     target.data = target.data | {"edits": history}  # keep the history, show the new text
-    target.text = printable(event.new_text)
+    target.text = event.new_text
     target.edited_at = event.timestamp
     live.publish_message(session, target)
 

@@ -10,11 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.channels import service as channels
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.simulator.sandbox import SANDBOX_CHAT_ID, SANDBOX_PHONE
-from whatsapp_assistant.channels.types import InboundMessage
-from whatsapp_assistant.conversations import outbox
-from whatsapp_assistant.conversations.ingest import IngestResult, ingest_message
+from whatsapp_assistant.channels.types import InboundMessage, ParsedWebhook
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
-from whatsapp_assistant.conversations.reply import defer_reply
+from whatsapp_assistant.conversations.receive import receive
 from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.conversations.schemas import SimulatedMessage
 from whatsapp_assistant.db.tenancy import for_account
@@ -38,12 +36,11 @@ async def receive_simulated(
         sender_id=f"{data.phone}@c.us",
         sender_name=data.customer,
     )
-    result = IngestResult()
-    message = await ingest_message(session, channel, event, result)
-    assert message is not None  # a fresh provider id is never a duplicate
-    for conversation_id in result.to_answer:
-        defer_reply(runtime, session, conversation_id)
-    outbox.send_on_commit(runtime, session, result.to_send)
+    parsed = ParsedWebhook(
+        external_id=channel.external_id, event_type="simulated", dedup_key=None, events=[event]
+    )
+    result = await receive(runtime, session, channel, parsed, raw=None)
+    [message] = result.messages  # a fresh provider id is never a duplicate
     return message
 
 

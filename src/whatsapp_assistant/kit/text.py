@@ -27,8 +27,3 @@ def fold(text: str) -> str:
     """Lower case without accents: 'Graça' and 'graca' match."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def printable(text: str) -> str:
-    """Text safe for every database: PostgreSQL refuses NUL characters in text columns."""
-    return text.replace("\x00", "")

@@ -8,9 +8,10 @@ from fastapi import APIRouter, status
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep
 
-router = APIRouter(prefix="/api-keys", tags=["api keys"])
+router = APIRouter(prefix="/api-keys", tags=["api keys"], route_class=JSONBodyRoute)
 
 
 @router.get("")

@@ -9,9 +9,10 @@ from fastapi import APIRouter, status
 from whatsapp_assistant.channels import service as channels
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.schemas import ChannelCreated, ChannelRead, GreenAPIChannelCreate
+from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep, StateDep
 
-router = APIRouter(prefix="/channels", tags=["channels"])
+router = APIRouter(prefix="/channels", tags=["channels"], route_class=JSONBodyRoute)
 
 
 def _read(channel: Channel, base_url: str) -> ChannelRead:

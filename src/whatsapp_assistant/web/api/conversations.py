@@ -18,9 +18,10 @@ from whatsapp_assistant.conversations.schemas import (
     SimulatedMessage,
 )
 from whatsapp_assistant.conversations.simulator import receive_simulated
+from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep, StateDep
 
-router = APIRouter(tags=["conversations"])
+router = APIRouter(tags=["conversations"], route_class=JSONBodyRoute)
 
 
 @router.get("/conversations")

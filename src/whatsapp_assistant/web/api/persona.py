@@ -6,9 +6,10 @@ from fastapi import APIRouter
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import PersonaData
+from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep
 
-router = APIRouter(prefix="/persona", tags=["persona"])
+router = APIRouter(prefix="/persona", tags=["persona"], route_class=JSONBodyRoute)
 
 
 @router.get("")

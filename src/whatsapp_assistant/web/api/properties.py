@@ -17,9 +17,10 @@ from whatsapp_assistant.properties.schemas import (
     PropertyRead,
     PropertyUpdate,
 )
+from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep
 
-router = APIRouter(prefix="/properties", tags=["properties"])
+router = APIRouter(prefix="/properties", tags=["properties"], route_class=JSONBodyRoute)
 
 _LIST_DESCRIPTION = """\
 Search the account's listings. Answers `{"items": [PropertyRead, ...], "total": N}`, where

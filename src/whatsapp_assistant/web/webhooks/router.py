@@ -7,7 +7,6 @@ Only an outage of our own database answers 503, so that nothing is lost (invaria
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from typing import Any
@@ -17,12 +16,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from whatsapp_assistant.channels import service as channels
-from whatsapp_assistant.channels.errors import PayloadError
+from whatsapp_assistant.channels.base import ChannelAdapter
+from whatsapp_assistant.channels.errors import PayloadError, PayloadTooLarge
 from whatsapp_assistant.channels.registry import adapter_for
 from whatsapp_assistant.channels.types import ParsedWebhook
-from whatsapp_assistant.conversations import outbox
-from whatsapp_assistant.conversations.ingest import ingest_webhook, record_webhook
-from whatsapp_assistant.conversations.reply import defer_reply
+from whatsapp_assistant.conversations.ingest import record_webhook
+from whatsapp_assistant.conversations.receive import receive
+from whatsapp_assistant.kit.json_input import UnreadableJSON, read_json
 from whatsapp_assistant.web.deps import StateDep
 from whatsapp_assistant.web.errors import error_body
 
@@ -38,18 +38,16 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 async def _read_json(request: Request, limit: int) -> tuple[bytes, Any]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise PayloadError(f"body larger than {limit} bytes")
+        raise PayloadTooLarge(f"body larger than {limit} bytes")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise PayloadError(f"body larger than {limit} bytes")
+            raise PayloadTooLarge(f"body larger than {limit} bytes")
     try:
-        return body, json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(f"body is not JSON: {exc}") from None
-    except RecursionError:
-        raise PayloadError("body is nested too deeply") from None
+        return body, read_json(body)
+    except UnreadableJSON as exc:
+        raise PayloadError(str(exc)) from None
 
 
 @webhook_router.post("/green-api", summary="Green API notifications (webhook endpoint mode)")
@@ -63,10 +61,10 @@ async def _receive(provider: str, request: Request, state: StateDep) -> JSONResp
         body, payload = await _read_json(request, state.settings.webhook.max_bytes)
         parsed = adapter.parse_webhook(payload)
     except PayloadError as exc:
-        status = 413 if "larger than" in exc.message else 400
+        status = 413 if isinstance(exc, PayloadTooLarge) else 400
         return _error(status, exc.code, exc.message)
     try:
-        return await _store(provider, request, state, body, payload, parsed)
+        return await _store(adapter, request, state, body, payload, parsed)
     except OperationalError:
         # The database is down or locked: not the payload's fault, and nothing may be lost.
         logger.exception("database unavailable while storing a %s webhook", provider)
@@ -76,23 +74,19 @@ async def _receive(provider: str, request: Request, state: StateDep) -> JSONResp
 
 
 async def _store(
-    provider: str,
+    adapter: ChannelAdapter,
     request: Request,
     state: StateDep,
     body: bytes,
     payload: Any,
     parsed: ParsedWebhook,
 ) -> JSONResponse:
-    adapter = adapter_for(state.runtime.channels, provider)
     async with state.db.session_scope() as session:
-        channel = await channels.find_by_external_id(session, provider, parsed.external_id)
+        channel = await channels.find_by_external_id(session, adapter.name, parsed.external_id)
         # Unknown instance and wrong token answer alike: nothing tells a caller which ids exist.
         if channel is None or not adapter.authenticate(channel, request.headers, body):
             return _error(401, "invalid_webhook_token", "unknown channel or wrong token")
-        result = await ingest_webhook(session, channel, parsed, payload)
-        for conversation_id in result.to_answer:
-            defer_reply(state.runtime, session, conversation_id)
-        outbox.send_on_commit(state.runtime, session, result.to_send)
+        result = await receive(state.runtime, session, channel, parsed, raw=payload)
     return JSONResponse({"status": result.outcome, "stored": result.stored})
 
 
