@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.conversations.harness import eventually
 from whatsapp_assistant.all_models import Base
 from whatsapp_assistant.db.session import Database
-from whatsapp_assistant.infra.queue import JobQueue
-from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.json_input import MAX_DEPTH, UnreadableJSON, read_json
 
 _MARK = "\x01field under test\x01"
@@ -95,24 +91,3 @@ async def row_counts(db: Database) -> dict[str, int]:
             )
             for table in Base.metadata.sorted_tables
         }
-
-
-async def jobs_drained(queue: JobQueue, *, within: float = 15.0) -> None:
-    """Wait until no job is due or running, twice in a row (a job defers the next on commit)."""
-    manager = queue.app.job_manager
-
-    async def idle() -> bool:
-        now = utcnow()
-        for status in ("todo", "doing"):
-            for job in await manager.list_jobs_async(status=status):
-                if status == "doing" or job.scheduled_at is None or job.scheduled_at <= now:
-                    return False
-        return True
-
-    async def idle_twice() -> bool:
-        if not await idle():
-            return False
-        await asyncio.sleep(0.05)
-        return await idle()
-
-    await eventually(idle_twice, within)

@@ -19,7 +19,8 @@ from pydantic import BaseModel
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.web.hostile_json import hostile_json, is_readable, jobs_drained, row_counts
+from tests.conversations.harness import drained
+from tests.web.hostile_json import hostile_json, is_readable, row_counts
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import AppState
@@ -102,7 +103,7 @@ async def test_an_unreadable_body_answers_400_everywhere_and_changes_nothing(
     urls: dict[str, str],
 ) -> None:
     state: AppState = app.state.app_state
-    await jobs_drained(state.runtime.queue)
+    await drained(state.runtime)
     before = await row_counts(db)
     for route in json_routes(app):
         for case, body in UNREADABLE.items():
@@ -146,7 +147,7 @@ class TestArbitraryHostileJson:
         readable = is_readable(body)
         if not readable:
             state: AppState = app.state.app_state
-            await jobs_drained(state.runtime.queue)
+            await drained(state.runtime)
             before = await row_counts(db)
 
         response = await _send(client, api_account, route.method, _url(route, urls), body)

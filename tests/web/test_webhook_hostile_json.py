@@ -12,10 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.conversations.harness import FIXTURES, Service, fixture
+from tests.conversations.harness import FIXTURES, Service, drained, fixture
 from tests.web.hostile_json import (
     is_readable,
-    jobs_drained,
     row_counts,
     with_one_field_hostile,
 )
@@ -142,7 +141,7 @@ class TestArbitraryHostileJson:
     async def test_any_field_of_any_sample_notification_never_answers_5xx(
         self, service: Service, data: bytes
     ) -> None:
-        await jobs_drained(service.runtime.queue)  # replies to earlier examples have finished
+        await drained(service.runtime)  # replies to earlier examples have finished
         before = await row_counts(service.db)
 
         response = await service.post_webhook(None, raw=data)
