@@ -92,7 +92,19 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
-@router.get("/events", response_class=EventStream)
+# EventStream takes no status_code argument, so FastAPI cannot guess the success status for the
+# OpenAPI document: it is declared, with the stream's media type.
+@router.get(
+    "/events",
+    response_class=EventStream,
+    status_code=200,
+    responses={
+        200: {
+            "description": "`event: <type>` and `data: <json>` frames, never ending",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def stream_events(caller: CallerDep, state: StateDep) -> EventStream:
     """New messages, status ticks and mode changes of the caller's account, live.
 
