@@ -41,6 +41,22 @@ class TestOpenApiDocument:
         assert served, "no /api/v1 route found on the app"
         assert served - documented == set()
 
+    async def test_every_api_route_documents_its_error_answers_in_our_error_shape(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        document = await openapi_document(client)
+        error_shape = "#/components/schemas/ErrorResponse"
+        for route in served_routes(app):
+            if not route.is_api:
+                continue
+            responses = document["paths"][route.path][route.method.lower()]["responses"]
+            expected = {"401"} | ({"404", "422"} if route.parameters else set())
+            assert expected <= set(responses), (route, sorted(responses))
+            for status, answer in responses.items():
+                if status.startswith(("4", "5")):
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": error_shape}, (route, status)
+
     async def test_live_events_are_documented_as_an_event_stream(
         self, client: httpx.AsyncClient
     ) -> None:

@@ -21,6 +21,7 @@ from whatsapp_assistant.infra.pubsub import (
     pubsub_of,
 )
 from whatsapp_assistant.web.deps import CallerDep, StateDep
+from whatsapp_assistant.web.errors import spelled_out_error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         200: {
             "description": "`event: <type>` and `data: <json>` frames, never ending",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
+        },
+        **spelled_out_error_responses(401, 503),
     },
 )
 async def stream_events(caller: CallerDep, state: StateDep) -> EventStream:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountSettings
 from whatsapp_assistant.web.deps import CallerDep, SessionDep
+from whatsapp_assistant.web.errors import error_responses
 
 router = APIRouter(prefix="/account", tags=["account"])
 
@@ -17,7 +18,7 @@ async def get_settings(session: SessionDep, caller: CallerDep) -> AccountSetting
     return AccountSettings.model_validate(account)
 
 
-@router.patch("/settings")
+@router.patch("/settings", responses=error_responses(400, 403, 422))
 async def patch_settings(
     body: AccountSettings, session: SessionDep, caller: CallerDep
 ) -> AccountSettings:
