@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whatsapp_assistant.errors import DomainError, ErrorKind
@@ -27,6 +29,53 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, o
     if field is not None:
         error["field"] = field
     return {"error": error}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every JSON 4xx and 5xx of ours; `errors` lists each wrong field of a 422."""
+
+    error: ErrorDetail
+    errors: list[FieldError] | None = None
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The request body could not be read",
+    401: "No valid API key and no signed-in session",
+    403: "A signed-in session's unsafe call without its CSRF token",
+    404: "No such object in the caller's account (another account's reads the same)",
+    409: "It conflicts with what the account already has",
+    422: "A parameter or field is wrong (`error.field` names the first)",
+    503: "A service this needs is not reachable now",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: these error statuses, each answered as an ErrorResponse."""
+    return {
+        status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+def spelled_out_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The same, for a route whose own media type is not JSON (FastAPI files a `model` under the
+    route's media type); ErrorResponse is in the document because the other routes use it."""
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    return {
+        status: {"description": _ERROR_DESCRIPTIONS[status], "content": content}
+        for status in statuses
+    }
 
 
 _PAGE_TITLES = {

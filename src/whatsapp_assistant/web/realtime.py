@@ -21,6 +21,7 @@ from whatsapp_assistant.infra.pubsub import (
     pubsub_of,
 )
 from whatsapp_assistant.web.deps import CallerDep, StateDep
+from whatsapp_assistant.web.errors import spelled_out_error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,20 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
-@router.get("/events", response_class=EventStream)
+# EventStream takes no status_code argument, so FastAPI cannot guess the success status for the
+# OpenAPI document: it is declared, with the stream's media type.
+@router.get(
+    "/events",
+    response_class=EventStream,
+    status_code=200,
+    responses={
+        200: {
+            "description": "`event: <type>` and `data: <json>` frames, never ending",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **spelled_out_error_responses(401, 503),
+    },
+)
 async def stream_events(caller: CallerDep, state: StateDep) -> EventStream:
     """New messages, status ticks and mode changes of the caller's account, live.
 

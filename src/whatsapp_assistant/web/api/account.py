@@ -8,6 +8,7 @@ from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountSettings
 from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep
+from whatsapp_assistant.web.errors import error_responses
 
 router = APIRouter(prefix="/account", tags=["account"], route_class=JSONBodyRoute)
 
@@ -18,7 +19,7 @@ async def get_settings(session: SessionDep, caller: CallerDep) -> AccountSetting
     return AccountSettings.model_validate(account)
 
 
-@router.patch("/settings")
+@router.patch("/settings", responses=error_responses(400, 403, 422))
 async def patch_settings(
     body: AccountSettings, session: SessionDep, caller: CallerDep
 ) -> AccountSettings:

@@ -11,6 +11,7 @@ from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.schemas import ChannelCreated, ChannelRead, GreenAPIChannelCreate
 from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep, StateDep
+from whatsapp_assistant.web.errors import error_responses
 
 router = APIRouter(prefix="/channels", tags=["channels"], route_class=JSONBodyRoute)
 
@@ -22,7 +23,7 @@ def _read(channel: Channel, base_url: str) -> ChannelRead:
     return read
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(400, 403, 409, 422))
 async def connect_channel(
     body: GreenAPIChannelCreate, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> ChannelCreated:
@@ -42,6 +43,10 @@ async def list_channels(
     return [_read(channel, state.settings.public_base_url) for channel in rows]
 
 
-@router.delete("/{channel_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{channel_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(403, 404, 422),
+)
 async def disconnect_channel(channel_id: uuid.UUID, session: SessionDep, caller: CallerDep) -> None:
     await channels.disconnect(session, caller.account_id, channel_id)

@@ -20,25 +20,26 @@ from whatsapp_assistant.conversations.schemas import (
 from whatsapp_assistant.conversations.simulator import receive_simulated
 from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep, StateDep
+from whatsapp_assistant.web.errors import error_responses
 
 router = APIRouter(tags=["conversations"], route_class=JSONBodyRoute)
 
 
-@router.get("/conversations")
+@router.get("/conversations", responses=error_responses(422))
 async def list_conversations(
     filters: Annotated[ConversationFilters, Query()], session: SessionDep, caller: CallerDep
 ) -> list[ConversationRead]:
     return await inbox.list_conversations(session, caller.account_id, filters)
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", responses=error_responses(404, 422))
 async def get_conversation(
     conversation_id: uuid.UUID, session: SessionDep, caller: CallerDep
 ) -> ConversationRead:
     return await inbox.read_conversation(session, caller.account_id, conversation_id)
 
 
-@router.get("/conversations/{conversation_id}/messages")
+@router.get("/conversations/{conversation_id}/messages", responses=error_responses(404, 422))
 async def list_messages(
     conversation_id: uuid.UUID,
     session: SessionDep,
@@ -49,7 +50,7 @@ async def list_messages(
     return [MessageRead.model_validate(row) for row in rows]
 
 
-@router.post("/conversations/{conversation_id}/mode")
+@router.post("/conversations/{conversation_id}/mode", responses=error_responses(400, 403, 404, 422))
 async def set_mode(
     conversation_id: uuid.UUID,
     body: ModeChange,
@@ -69,7 +70,7 @@ async def set_mode(
     return await inbox.read_conversation(session, caller.account_id, conversation_id)
 
 
-@router.post("/conversations/{conversation_id}/read")
+@router.post("/conversations/{conversation_id}/read", responses=error_responses(403, 404, 422))
 async def mark_read(
     conversation_id: uuid.UUID, session: SessionDep, caller: CallerDep
 ) -> ConversationRead:
@@ -78,7 +79,11 @@ async def mark_read(
     return await inbox.read_conversation(session, caller.account_id, conversation_id)
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(400, 403, 404, 422),
+)
 async def send_message(
     conversation_id: uuid.UUID,
     body: AgentMessage,
@@ -98,7 +103,7 @@ async def send_message(
     return [MessageRead.model_validate(row) for row in rows]
 
 
-@router.get("/conversations/{conversation_id}/events")
+@router.get("/conversations/{conversation_id}/events", responses=error_responses(404, 422))
 async def list_events(
     conversation_id: uuid.UUID, session: SessionDep, caller: CallerDep
 ) -> list[EventRead]:
@@ -108,7 +113,11 @@ async def list_events(
     return [EventRead.model_validate(row) for row in rows]
 
 
-@router.post("/simulator/messages", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/simulator/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(400, 403, 422),
+)
 async def simulate_customer_message(
     body: SimulatedMessage, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> MessageRead:

@@ -19,6 +19,7 @@ from whatsapp_assistant.properties.schemas import (
 )
 from whatsapp_assistant.web.api.json_body import JSONBodyRoute
 from whatsapp_assistant.web.deps import CallerDep, SessionDep
+from whatsapp_assistant.web.errors import error_responses
 
 router = APIRouter(prefix="/properties", tags=["properties"], route_class=JSONBodyRoute)
 
@@ -44,7 +45,7 @@ importing the same file again changes nothing. A file that cannot be read at all
 """
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=error_responses(400, 403, 409, 422))
 async def create_property(
     body: PropertyCreate, session: SessionDep, caller: CallerDep
 ) -> PropertyRead:
@@ -52,14 +53,14 @@ async def create_property(
     return PropertyRead.model_validate(prop)
 
 
-@router.get("", description=_LIST_DESCRIPTION)
+@router.get("", description=_LIST_DESCRIPTION, responses=error_responses(422))
 async def list_properties(
     filters: Annotated[PropertyListQuery, Query()], session: SessionDep, caller: CallerDep
 ) -> PropertyPage:
     return await properties.list_properties(session, caller.account_id, filters)
 
 
-@router.post("/import", description=_IMPORT_DESCRIPTION)
+@router.post("/import", description=_IMPORT_DESCRIPTION, responses=error_responses(400, 403, 422))
 async def import_properties(
     file: Annotated[UploadFile, File(description="the listings CSV")],
     session: SessionDep,
@@ -70,7 +71,7 @@ async def import_properties(
     return await importer.import_csv(session, caller.account_id, text)
 
 
-@router.get("/{property_id}")
+@router.get("/{property_id}", responses=error_responses(404, 422))
 async def get_property(
     property_id: uuid.UUID, session: SessionDep, caller: CallerDep
 ) -> PropertyRead:
@@ -78,7 +79,7 @@ async def get_property(
     return PropertyRead.model_validate(prop)
 
 
-@router.patch("/{property_id}")
+@router.patch("/{property_id}", responses=error_responses(400, 403, 404, 409, 422))
 async def update_property(
     property_id: uuid.UUID, body: PropertyUpdate, session: SessionDep, caller: CallerDep
 ) -> PropertyRead:
@@ -86,6 +87,6 @@ async def update_property(
     return PropertyRead.model_validate(prop)
 
 
-@router.delete("/{property_id}", status_code=204)
+@router.delete("/{property_id}", status_code=204, responses=error_responses(403, 404, 422))
 async def delete_property(property_id: uuid.UUID, session: SessionDep, caller: CallerDep) -> None:
     await properties.delete_property(session, caller.account_id, property_id)

@@ -13,8 +13,10 @@ from whatsapp_assistant.web.api import (
     persona,
     properties,
 )
+from whatsapp_assistant.web.errors import error_responses
 
-api_router = APIRouter(prefix="/api/v1")
+# Every route needs an API key or a signed-in session (invariant 6: each sees one account).
+api_router = APIRouter(prefix="/api/v1", responses=error_responses(401))
 api_router.include_router(channels.router)
 api_router.include_router(persona.router)
 api_router.include_router(conversations.router)
