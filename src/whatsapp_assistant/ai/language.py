@@ -69,7 +69,7 @@ def identify(
 
 
 def detect_language(text: str, *, default: str | None = None) -> Language:
-    """The language of one text for a one-off choice: the best guess, else `default`, else English."""
+    """One text's language for a one-off choice: the best guess, else `default`, else English."""
     guess = identify(text, min_letters=ONE_OFF_LETTERS, min_confidence=ONE_OFF_CONFIDENCE)
     return guess or as_language(default) or "en"
 
