@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 
+from whatsapp_assistant.ai import language
 from whatsapp_assistant.ai.providers.registry import make_provider
 from whatsapp_assistant.channels.registry import close_registry, make_registry
 from whatsapp_assistant.config import Settings, load_settings
@@ -55,6 +56,9 @@ async def running_services(settings: Settings, *, run_worker_here: bool) -> Asyn
     llm = make_provider(settings)
     runtime = Runtime(settings=settings, db=db, queue=JobQueue(job_app), llm=llm, channels=channels)
     worker: asyncio.Task[None] | None = None
+    # The language detector loads its models once per process (about a second): here, not in
+    # the first customer's webhook.
+    await asyncio.to_thread(language.detector)
     async with job_app.open_async():
         await ensure_schema(job_app)
         try:

@@ -207,7 +207,7 @@ class TestStopReasons:
         fake_anthropic.queue_tool_call("search_properties", {"location": "Graça"}, count=50)
         claude = AnthropicProvider(*anthropic_settings(fake_anthropic, max_tool_rounds=3))
 
-        draft = await claude.draft_reply(ask("Show me Graça"), listings.tools)
+        draft = await claude.draft_reply(ask("Show me the flats in Graça please"), listings.tools)
         await claude.aclose()
 
         assert len(fake_anthropic.requests) == 4  # three rounds with tools, one last without

@@ -28,9 +28,9 @@ ALL_TITLES = {GRACA, OURIQUE, CASCAIS, ALFAMA, PORTO, TRIANA, SOLD, RIVAL}
 # message, titles the reply must name (and no other), words showing the reply's language
 SEARCHES = [
     ("Any flats in Lisbon under 400k?", {GRACA}, "Here is what"),
-    ("Do you have villas in Cascais?", {CASCAIS}, "Here is what"),
-    ("Graça?", {GRACA}, "Here is what"),
-    ("Cascais T4", {CASCAIS}, "Here is what"),
+    ("Do you have villas for sale in Cascais?", {CASCAIS}, "Here is what"),
+    ("Graça?", {GRACA}, "Isto é o que"),  # a Portuguese name alone reads Portuguese
+    ("Cascais T4", {CASCAIS}, "Isto é o que"),
     ("Hi! 2-bedroom in Lisboa up to €400k", {GRACA}, "Here is what"),
     ("2 bed in Oporto to rent, max 1500/month", {PORTO}, "Here is what"),
     ("Quero um T3 em Campo de Ourique", {OURIQUE}, "Isto é o que"),
@@ -169,7 +169,7 @@ class TestConversationReplies:
         premium = PersonaSpec(style="premium", agent_name="Rita Almeida")
 
         draft = await offline.draft_reply(
-            ask("Hello", persona=premium, contact_name="Ana"), listings.tools
+            ask("Hello there", persona=premium, contact_name="Ana"), listings.tools
         )
 
         assert draft.text.startswith("Hello Ana! I'm Rita Almeida's assistant.")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from whatsapp_assistant.ai.language import detect_language
 from whatsapp_assistant.escalation import messages
 from whatsapp_assistant.escalation.rules import is_opt_in, is_opt_out
 
@@ -45,7 +46,7 @@ class TestCustomerTexts:
     def test_detected_language_of_the_text_is_its_own(self, kind: str, language: str) -> None:
         for style in messages.STYLES:
             text = KINDS[kind](language, agent_name="Rita", style=style)
-            assert messages.detect_language(text) == language
+            assert detect_language(text) == language
 
 
 class TestFallbacks:
@@ -79,34 +80,13 @@ class TestOptTexts:
 
     @pytest.mark.parametrize("language", messages.LANGUAGES)
     def test_detected_language_of_the_text_is_its_own(self, language: str) -> None:
-        assert messages.detect_language(messages.opted_out_text(language)) == language
-        assert messages.detect_language(messages.opted_in_text(language)) == language
+        assert detect_language(messages.opted_out_text(language)) == language
+        assert detect_language(messages.opted_in_text(language)) == language
 
     def test_each_language_has_its_own_text(self) -> None:
         assert len({messages.opted_out_text(lang) for lang in messages.LANGUAGES}) == 3
         assert len({messages.opted_in_text(lang) for lang in messages.LANGUAGES}) == 3
         assert messages.opted_out_text("de") == messages.opted_out_text("en")
-
-
-class TestDetectLanguage:
-    @pytest.mark.parametrize(
-        ("text", "language"),
-        [
-            ("BAJA", "es"),
-            ("sair", "pt"),
-            ("STOP", "en"),
-            ("voltar", "pt"),
-            ("Hola, busco un piso en Sevilla", "es"),
-            ("Olá, procuro um T2 em Lisboa", "pt"),
-            ("Hi, I'm looking for a flat", "en"),
-        ],
-    )
-    def test_reads_the_language(self, text: str, language: str) -> None:
-        assert messages.detect_language(text) == language
-
-    def test_a_keyword_two_languages_share_uses_the_default(self) -> None:
-        assert messages.detect_language("PARAR", default="pt") == "pt"
-        assert messages.detect_language("cancelar", default="es") == "es"
 
 
 class TestAgentAlert:

@@ -40,10 +40,12 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PropertyUpdate": {"title": "stolen"},
     "ModeChange": {"mode": "human"},
     "AgentMessage": {"text": "stolen"},
+    "ConversationUpdate": {"language": "es"},
 }
 # Pages read forms: one form with every field a page with an id reads (extra fields are ignored).
 PAGE_FORM = {
     "mode": "human",
+    "language": "es",
     "text": "stolen",
     "status": "sold",
     "title": "stolen",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from whatsapp_assistant.ai.intent import Language, detect_language
+from whatsapp_assistant.ai.language import Language, as_language, detect_language
 from whatsapp_assistant.ai.tools import (
     HANDOFF_TO_HUMAN,
     ToolOutcome,
@@ -143,7 +143,9 @@ async def draft_with_tools(
 def follow_up_text(request: ReplyRequest) -> str:
     """A safe reply in the customer's language that promises only the agent's follow-up."""
     latest = next((t.text for t in reversed(request.history) if t.role == "user"), "")
-    language = detect_language(latest, default=request.persona.default_language)
+    language = as_language(request.language) or detect_language(
+        latest, default=request.persona.default_language
+    )
     agent = request.persona.agent_name.strip() or {"en": "The agent", "es": "El agente"}.get(
         language, "O agente"
     )

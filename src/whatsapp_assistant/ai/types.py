@@ -54,6 +54,10 @@ class ReplyRequest:
     persona: PersonaSpec
     history: list[Turn]
     contact_name: str = ""
+    # The conversation's language (conversations/language.py), None until it is known; pinned
+    # when the agent chose it.
+    language: str | None = None
+    language_pinned: bool = False
 
 
 @dataclass(frozen=True)

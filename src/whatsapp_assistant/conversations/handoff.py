@@ -81,3 +81,22 @@ async def _alert_agent(
         max_length=snapshot.max_length,
         data={"alert_for": str(conversation.id)},
     )
+
+
+async def flag_for_agent(
+    session: AsyncSession, conversation: Conversation, snapshot: Snapshot, *, reason: str
+) -> None:
+    """The inbox's "needs you" flag without a hand-over: the AI keeps the conversation."""
+    if conversation.escalated:
+        return
+    session.add(
+        Escalation(
+            account_id=conversation.account_id,
+            conversation_id=conversation.id,
+            message_id=snapshot.pending_ids[-1],
+            reason=reason,
+        )
+    )
+    conversation.escalated = True
+    record_event(session, conversation, "escalated", actor="system", reason=reason)
+    await live.publish_conversation(session, conversation)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, and_, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.ai.language import as_language
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.simulator.sandbox import SANDBOX_CHAT_ID
 from whatsapp_assistant.conversations.errors import ConversationNotFound
@@ -244,6 +245,8 @@ def _read(conversation: Conversation, contact: Contact, reason: str | None) -> C
         version=conversation.version,
         escalated=conversation.escalated,
         escalation_reason=reason,
+        language=as_language(conversation.language),
+        language_pinned=conversation.language_pinned,
         opted_out=contact.opted_out_at is not None,
         last_message_at=conversation.last_message_at,
         created_at=conversation.created_at,

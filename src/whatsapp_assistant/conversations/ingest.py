@@ -23,7 +23,7 @@ from whatsapp_assistant.channels.types import (
     ParsedWebhook,
     StatusUpdate,
 )
-from whatsapp_assistant.conversations import control, delivery, live, optout
+from whatsapp_assistant.conversations import control, delivery, language, live, optout
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.conversations.threads import find_conversation, open_conversation
@@ -169,6 +169,7 @@ async def _from_customer(
     """STOP and START are handled here, at once; anything else may get an AI reply."""
     contact = await session.get(Contact, conversation.contact_id)
     assert contact is not None
+    await language.observe(session, conversation, message)
     notice = await optout.apply(session, conversation, contact, message)
     if notice is not None:
         result.to_send += notice

@@ -6,9 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from whatsapp_assistant.ai.language import LANGUAGES
 from whatsapp_assistant.conversations.states import (
     Author,
     Direction,
@@ -43,6 +53,9 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
             postgresql_where=text("mode = 'human' AND NOT escalated"),
             sqlite_where=text("mode = 'human' AND NOT escalated"),
         ),
+        CheckConstraint(
+            "language IN (" + ", ".join(f"'{code}'" for code in LANGUAGES) + ")", name="language"
+        ),
     )
 
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
@@ -60,6 +73,10 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
     last_human_at: Mapped[datetime | None]
     # When the agent last opened the thread: customer messages after it count as unread.
     agent_read_at: Mapped[datetime | None]
+    # The language of every system text here and the AI's lead (conversations/language.py):
+    # detected from what the customer wrote, or chosen by the agent. Pinned, detection keeps off.
+    language: Mapped[str | None] = mapped_column(String(2))
+    language_pinned: Mapped[bool] = mapped_column(default=False)
 
 
 class Message(IdMixin, TenantMixin, Base):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.conversations import live, outbox
 from whatsapp_assistant.conversations.events import record_event
+from whatsapp_assistant.conversations.language import notice_language
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.states import Author
 from whatsapp_assistant.escalation import messages, rules
@@ -23,9 +23,7 @@ async def apply(
     opting_in = rules.is_opt_in(message.text) and contact.opted_out_at is not None
     if not (opting_out or opting_in):
         return None
-    # "STOP" or "PARAR" alone names no language: the persona's language breaks the tie.
-    persona = await accounts.get_persona(session, conversation.account_id)
-    language = messages.detect_language(message.text, default=persona.default_language)
+    language = await notice_language(session, conversation, keyword=message.text)
     contact.opted_out_at = utcnow() if opting_out else None
     kind = "opted_out" if opting_out else "opted_in"
     record_event(session, conversation, kind, actor="customer")

@@ -18,10 +18,10 @@ from whatsapp_assistant.ai.errors import LLMRejected, LLMUnavailable
 from whatsapp_assistant.ai.tools import AccountTools
 from whatsapp_assistant.ai.types import ReplyDraft
 from whatsapp_assistant.conversations import outbox
-from whatsapp_assistant.conversations.handoff import HandoffPlan, escalate
+from whatsapp_assistant.conversations.handoff import HandoffPlan, escalate, flag_for_agent
 from whatsapp_assistant.conversations.models import Conversation
 from whatsapp_assistant.conversations.runtime import REPLY_JOB, Runtime
-from whatsapp_assistant.conversations.snapshot import Snapshot, read_snapshot
+from whatsapp_assistant.conversations.snapshot import VOICE_NOTE_TEMPLATE, Snapshot, read_snapshot
 from whatsapp_assistant.conversations.states import Author, Mode
 from whatsapp_assistant.escalation import messages, rules
 from whatsapp_assistant.kit.clock import utcnow
@@ -43,6 +43,7 @@ class Outcome(StrEnum):
     HANDED_OFF = "handed_off"
     OPTED_OUT = "opted_out"
     DROPPED_AFTER_TAKEOVER = "dropped_after_takeover"
+    ASKED_TO_TYPE = "asked_to_type"
 
 
 def defer_reply(runtime: Runtime, session: AsyncSession, conversation_id: uuid.UUID) -> None:
@@ -66,6 +67,11 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
         return await _commit(runtime, snapshot, None, data={})  # mark read, say nothing
     if snapshot.only_undecryptable:
         return await _commit(runtime, snapshot, RESEND_TEXT, data={"template": "resend"})
+    if snapshot.only_voice_notes:
+        # Nobody has heard it: no model call, no listings; ask once per run of voice notes.
+        text = None if snapshot.asked_to_type else messages.voice_note_text(snapshot.language)
+        notice: dict[str, object] = {"template": VOICE_NOTE_TEMPLATE}
+        return await _commit(runtime, snapshot, text, data=notice, flag="voice_note")
     detection = rules.detect(snapshot.pending_text)
     if detection is not None:
         plan = HandoffPlan(detection.reason, snapshot.pending_text, f"rules:{detection.rule}")
@@ -120,7 +126,7 @@ async def _hand_off(
     holding: bool = False,
 ) -> Outcome:
     persona = snapshot.request.persona
-    language = messages.detect_language(snapshot.pending_text)
+    language = snapshot.language
     agent = persona.agent_name or persona.agency_name or ""
     if holding:
         text = snapshot.holding_message or messages.holding_text(
@@ -169,6 +175,7 @@ async def _commit(
     *,
     data: dict[str, object],
     plan: HandoffPlan | None = None,
+    flag: str | None = None,
 ) -> Outcome:
     async with runtime.db.session_scope() as session:
         guard = await session.execute(
@@ -189,17 +196,21 @@ async def _commit(
             return Outcome.DROPPED_AFTER_TAKEOVER
         conversation = await session.get(Conversation, snapshot.conversation_id)
         assert conversation is not None
+        if flag is not None:
+            await flag_for_agent(session, conversation, snapshot, reason=flag)
         if text is None:
-            return Outcome.OPTED_OUT
+            return Outcome.ASKED_TO_TYPE if flag else Outcome.OPTED_OUT
         # The handoff notice is the system's, not the AI's: it must go out although the same
         # transaction switches the conversation to human (AI rows only leave in AI mode). It is
         # queued under the version the escalation leaves, so a takeover after it still cancels it.
         alerts = [] if plan is None else await escalate(session, conversation, snapshot, plan)
-        author = Author.SYSTEM if plan is not None else Author.AI
+        author = Author.SYSTEM if plan is not None or flag is not None else Author.AI
         rows = outbox.queue_automated(
             session, conversation, text, author=author, max_length=snapshot.max_length, data=data
         )
         rows += alerts
         await session.flush()
         outbox.send_on_commit(runtime, session, rows)
+    if flag is not None:
+        return Outcome.ASKED_TO_TYPE
     return Outcome.HANDED_OFF if plan else Outcome.QUEUED

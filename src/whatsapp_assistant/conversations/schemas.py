@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_assistant.ai.language import Language
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.kit.storable import StorableInput
 
@@ -42,6 +43,12 @@ class ConversationRead(BaseModel):
     version: int
     escalated: bool
     escalation_reason: str | None = None
+    language: Language | None = Field(
+        default=None, description="of the system texts and the AI's lead; null until detected"
+    )
+    language_pinned: bool = Field(
+        default=False, description="chosen by the agent: detection leaves it alone"
+    )
     opted_out: bool
     last_message_at: datetime | None
     created_at: datetime
@@ -95,6 +102,14 @@ class ModeChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Mode
+
+
+class ConversationUpdate(BaseModel):
+    """PATCH body: `language` pins it (en, es, pt); null unpins it, back to detection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language | None
 
 
 class AgentMessage(StorableInput):

@@ -14,10 +14,12 @@ from whatsapp_assistant.accounts.models import Account
 from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import ChannelRegistry, adapter_for
+from whatsapp_assistant.conversations.language import resolve
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus
 
 UNANSWERABLE_KINDS = ("reaction", "sticker", "unsupported", "poll_update", "call")
+VOICE_NOTE_TEMPLATE = "voice_note"  # data["template"] of the notice asking to type instead
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Snapshot:
     contact_label: str
     owner_phone: str | None
     holding_message: str | None
+    language: str  # of every system text here (conversations/language.py)
+    only_voice_notes: bool  # nobody has listened to what is waiting (no transcription yet)
+    asked_to_type: bool  # the newest message to the customer already asked for text
 
 
 async def read_snapshot(
@@ -64,6 +69,8 @@ async def read_snapshot(
             persona=PersonaSpec.from_model(persona),
             history=await _history(session, conversation, history),
             contact_name=contact.name,
+            language=conversation.language,
+            language_pinned=conversation.language_pinned,
         ),
         only_undecryptable=all(m.kind == "undecryptable" for m in pending),
         opted_out=contact.opted_out_at is not None,
@@ -71,6 +78,9 @@ async def read_snapshot(
         contact_label=contact.name or contact.phone or contact.chat_id,
         owner_phone=account.owner_phone,
         holding_message=account.holding_message,
+        language=resolve(conversation, default=persona.default_language),
+        only_voice_notes=all(m.kind == "audio" and not m.text.strip() for m in pending),
+        asked_to_type=await _asked_to_type(session, conversation),
     )
 
 
@@ -84,6 +94,18 @@ async def _pending_messages(session: AsyncSession, conversation: Conversation) -
     if conversation.answered_through is not None:
         stmt = stmt.where(Message.created_at > conversation.answered_through)
     return list((await session.execute(stmt.order_by(Message.created_at))).scalars())
+
+
+async def _asked_to_type(session: AsyncSession, conversation: Conversation) -> bool:
+    """The newest message to the customer is the voice-note notice: one per run of notes."""
+    stmt = (
+        select(Message.data)
+        .where(Message.conversation_id == conversation.id, Message.direction == Direction.OUT)
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    )
+    data = (await session.execute(stmt)).scalar_one_or_none()
+    return data is not None and data.get("template") == VOICE_NOTE_TEMPLATE
 
 
 async def _history(session: AsyncSession, conversation: Conversation, limit: int) -> list[Turn]:

@@ -1,11 +1,12 @@
-"""Fixed texts around a hand-over: to the customer (en/es/pt, by persona style) and to the agent."""
+"""Fixed texts around a hand-over: to the customer (en/es/pt, by persona style) and to the agent.
+
+Which language to write in is the conversation's (conversations/language.py), never guessed here.
+"""
 
 from __future__ import annotations
 
-from whatsapp_assistant.ai import intent
-from whatsapp_assistant.escalation.rules import keyword_languages
+from whatsapp_assistant.ai.language import LANGUAGES
 
-LANGUAGES = ("en", "es", "pt")
 STYLES = ("professional", "friendly", "casual", "premium")
 
 # {agent} always opens a sentence, so the fallback below reads right when no name is set.
@@ -77,6 +78,14 @@ _OPTED_IN = {
     "es": "Has vuelto a activar los mensajes automáticos. Escribe BAJA para dejar de recibirlos.",
     "pt": "Olá de novo! Voltou a receber mensagens automáticas. Escreva PARAR para as desativar.",
 }
+# Until voice notes are transcribed, nobody has read one: ask for text, promise nothing else.
+_VOICE_NOTE = {
+    "en": "Sorry, I can't listen to voice messages here. Could you type your message, please?",
+    "es": "Lo siento, aquí no puedo escuchar mensajes de voz. ¿Podrías escribir tu mensaje, "
+    "por favor?",
+    "pt": "Desculpe, aqui não consigo ouvir mensagens de voz. Pode escrever a sua mensagem, "
+    "por favor?",
+}
 _REASON_LABELS = {
     "negotiation": "offer or price negotiation",
     "objection": "complaint",
@@ -84,21 +93,10 @@ _REASON_LABELS = {
     "financing": "financing question",
     "human_request": "asked for a person",
     "ai_unavailable": "the AI could not answer",
+    "voice_note": "sent a voice message nobody has listened to",
     "other": "needs your reply",
 }
 EXCERPT_LENGTH = 160
-
-
-def detect_language(text: str, *, default: str | None = None) -> str:
-    """The language, en|es|pt: a bare STOP/BAJA/SAIR keyword's own, else the AI's detector.
-
-    A bare keyword carries no words the detector knows, so "BAJA" would read as English; the
-    keyword's own language is used when only one language has it.
-    """
-    languages = keyword_languages(text)
-    if len(languages) == 1:
-        return languages[0]
-    return intent.detect_language(text, default=default)
 
 
 def _language(language: str) -> str:
@@ -129,6 +127,11 @@ def opted_out_text(language: str) -> str:
 
 def opted_in_text(language: str) -> str:
     return _OPTED_IN[_language(language)]
+
+
+def voice_note_text(language: str) -> str:
+    """Ask the customer to type what they said in a voice note."""
+    return _VOICE_NOTE[_language(language)]
 
 
 def _excerpt(text: str) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from whatsapp_assistant.ai.intent import detect_language
+from whatsapp_assistant.ai.language import identify
 from whatsapp_assistant.escalation import rules_en, rules_es, rules_pt
 from whatsapp_assistant.escalation.patterns import Rule, RuleTable
 from whatsapp_assistant.kit.text import fold
@@ -133,7 +133,7 @@ def detect(text: str) -> Detection | None:
         if hits:
             # The message's own language wins when clear; otherwise that of the matching table.
             fallback = next(iter(hits))
-            language = detect_language(text, default=fallback)
+            language = identify(text) or fallback
             return Detection(reason, hits.get(language, hits[fallback]), language)
     return None
 

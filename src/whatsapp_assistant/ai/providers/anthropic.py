@@ -88,7 +88,9 @@ class AnthropicExchange:
         self._system: list[TextBlockParam] = [
             {
                 "type": "text",
-                "text": build_system_prompt(request.persona),
+                "text": build_system_prompt(
+                    request.persona, language=request.language, pinned=request.language_pinned
+                ),
                 "cache_control": {"type": "ephemeral"},
             }
         ]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from whatsapp_assistant.ai import criteria, intent
-from whatsapp_assistant.ai.intent import Language
+from whatsapp_assistant.ai.language import Language, as_language, detect_language
 from whatsapp_assistant.ai.places import Candidate, named_place, place_candidates
 from whatsapp_assistant.ai.tools import SEARCH_PROPERTIES, ToolRunner, is_no_match
 from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolCall
@@ -82,8 +82,10 @@ class _Reading:
             tail -= 1
         latest = "\n".join(t.text for t in turns[tail:])
         everything = "\n".join(t.text for t in turns if t.role == "user")
-        default = intent.detect_language(everything, default=request.persona.default_language)
-        return cls(latest, everything, intent.detect_language(latest, default=default))
+        language = as_language(request.language) or detect_language(
+            everything, default=request.persona.default_language
+        )
+        return cls(latest, everything, language)
 
 
 def _has_criteria(text: str) -> bool:

@@ -120,7 +120,12 @@ class OpenAIExchange:
         self._max_tokens = settings.max_tokens
         self._tools = openai_tools(TOOLS)
         self._messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": build_system_prompt(request.persona)}
+            {
+                "role": "system",
+                "content": build_system_prompt(
+                    request.persona, language=request.language, pinned=request.language_pinned
+                ),
+            }
         ]
         for turn in build_messages(request, limit=settings.history_messages):
             if turn.role == "user":

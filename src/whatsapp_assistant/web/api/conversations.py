@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from whatsapp_assistant.conversations import actions, events, inbox
+from whatsapp_assistant.conversations import actions, events, inbox, language
 from whatsapp_assistant.conversations.schemas import (
     AgentMessage,
     ConversationFilters,
     ConversationRead,
+    ConversationUpdate,
     EventRead,
     MessageRead,
     ModeChange,
@@ -36,6 +37,17 @@ async def list_conversations(
 async def get_conversation(
     conversation_id: uuid.UUID, session: SessionDep, caller: CallerDep
 ) -> ConversationRead:
+    return await inbox.read_conversation(session, caller.account_id, conversation_id)
+
+
+@router.patch("/conversations/{conversation_id}", responses=error_responses(400, 403, 404, 422))
+async def update_conversation(
+    conversation_id: uuid.UUID, body: ConversationUpdate, session: SessionDep, caller: CallerDep
+) -> ConversationRead:
+    """Pin the language of the assistant's texts here (`"pt"`), or `null` to detect it again."""
+    await language.set_language(
+        session, caller.account_id, conversation_id, language=body.language, actor=caller.actor
+    )
     return await inbox.read_conversation(session, caller.account_id, conversation_id)
 
 

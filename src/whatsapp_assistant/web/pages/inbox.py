@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request, Response
 from pydantic import ValidationError
 
-from whatsapp_assistant.conversations import actions, inbox
+from whatsapp_assistant.ai.language import NAMES, as_language
+from whatsapp_assistant.conversations import actions, inbox, language
 from whatsapp_assistant.conversations.schemas import AgentMessage, ConversationFilters
 from whatsapp_assistant.conversations.states import Mode
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
@@ -68,7 +69,13 @@ async def _thread(
     loaded = await actions.mark_read(session, user.account_id, conversation_id)
     conversation = await inbox.describe(session, loaded)
     messages = await inbox.thread_messages(session, loaded)
-    context = {"c": conversation, "messages": messages, "draft": draft, "error": error}
+    context = {
+        "c": conversation,
+        "messages": messages,
+        "draft": draft,
+        "error": error,
+        "languages": NAMES,
+    }
     return page(request, user, "inbox/thread.html", context, status_code=status_code)
 
 
@@ -93,6 +100,24 @@ async def switch_mode(
     )
     done = "taken-over" if mode == Mode.HUMAN else "handed-back"
     return redirect(f"/inbox/{conversation_id}", done)
+
+
+@router.post("/inbox/{conversation_id}/language")
+async def set_language(
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    user: UserDep,
+    language_code: Annotated[Literal["", "en", "es", "pt"], Form(alias="language")] = "",
+) -> Response:
+    """Pin the language of the assistant's texts here; "" goes back to detecting it."""
+    await language.set_language(
+        session,
+        user.account_id,
+        conversation_id,
+        language=as_language(language_code),
+        actor=user.actor,
+    )
+    return redirect(f"/inbox/{conversation_id}", "language-set")
 
 
 @router.post("/inbox/{conversation_id}/messages")

@@ -27,6 +27,7 @@ NOTICES: dict[str, str] = {
     "key-revoked": "API key revoked.",
     "taken-over": "You are answering this conversation. The assistant stays silent here.",
     "handed-back": "The assistant answers this conversation again.",
+    "language-set": "Language saved. The assistant's texts here use it from now on.",
 }
 
 

@@ -1,7 +1,7 @@
 """messages.guard_version: the version an automated row was queued under
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04 10:00:00
 
 Every automated outbound row (AI reply, hand-over or holding notice, opt-out confirmation,
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
