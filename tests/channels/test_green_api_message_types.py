@@ -1,4 +1,5 @@
-"""Green API webhook parsing of every typeMessage in reference 5.2, from its documented fields."""
+"""Green API webhook parsing of every typeMessage in docs/providers.md, G14, from its documented
+fields."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from whatsapp_assistant.channels.types import InboundMessage, MessageEdit
 
 
 class TestParseWebhookMessageTypes:
-    """Every typeMessage of reference 5.2, built from its documented fields."""
+    """Every typeMessage of docs/providers.md, G14, built from its documented fields."""
 
     def test_both_quote_shapes_give_the_same_reply_to(self) -> None:
         quoted = {

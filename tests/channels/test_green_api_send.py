@@ -234,7 +234,7 @@ class TestSendText:
                 await adapter.send_text(channel, OutboundMessage(chat_id=JAMES, text="hi"))
         finally:
             await adapter.aclose()
-        # The timed-out request may still be executed (reference 3.4): one request only; the
+        # The timed-out request may still be executed (docs/providers.md, G9): one request only; the
         # outbox decides later, after the echo webhook had its chance.
         assert caught.value.ambiguous
         assert len(fake_green_api.requests) == 1

@@ -137,7 +137,8 @@ async def drained(
 async def rows_settled(db: Database, within: float = 15.0) -> None:
     """Wait until the rows hold no work: every AI conversation answered through its newest
     customer message, no message queued or sending. For a service in another process, whose
-    job queue this one cannot see (the rows are the truth, docs/architecture.md invariant 2)."""
+    job queue this one cannot see (the rows are the truth, docs/architecture.md
+    docs/architecture.md, invariant 2)."""
 
     async def idle() -> bool:
         async with db.session_scope() as session:

@@ -1,4 +1,5 @@
-"""A fake Anthropic Messages API on 127.0.0.1 that the unmodified SDK talks to (llm-apis.md 3.2)."""
+"""A fake Anthropic Messages API on 127.0.0.1 that the unmodified SDK talks to (docs/providers.md,
+L8)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.fakes.llm_base import (
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 
-# llm-apis.md 1.5: the status code alone picks the SDK's exception class; the body type is
+# docs/providers.md, L5: the status code alone picks the SDK's exception class; the body type is
 # what the real API sends with it.
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -46,7 +47,7 @@ def error_response(
     status: int, message: str = "", *, error_type: str | None = None, retry_after_ms: int = 1
 ) -> FakeResponse:
     """The API's error envelope; retryable ones say retry-after-ms: 1 so SDK retries are fast
-    (llm-apis.md 3.1.4: retry-after-ms wins over retry-after; 0 would be ignored)."""
+    (docs/providers.md, L8: retry-after-ms wins over retry-after; 0 would be ignored)."""
     kind = error_type or ERROR_TYPES.get(status, "api_error")
     body = {
         "type": "error",
@@ -135,7 +136,7 @@ class FakeAnthropic(FakeLLMServer):
         self._cache_prefixes: set[str] = set()
 
     def base_path(self) -> str:
-        return ""  # the SDK appends /v1/messages itself (llm-apis.md 1.1)
+        return ""  # the SDK appends /v1/messages itself (docs/providers.md, L1)
 
     # --- scripting helpers -----------------------------------------------------------------
     def queue_text(
@@ -228,7 +229,7 @@ class FakeAnthropic(FakeLLMServer):
 
 
 def validate_messages_request(body: JSON, *, count_tokens: bool = False) -> str | None:
-    """The real API's 400s that would reveal a client bug (llm-apis.md 3.2.3), or None."""
+    """The real API's 400s that would reveal a client bug (docs/providers.md, L8), or None."""
     if "__invalid_json__" in body:
         return "request body is not valid JSON"
     required = ("model", "messages") if count_tokens else ("model", "max_tokens", "messages")

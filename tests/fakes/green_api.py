@@ -1,4 +1,5 @@
-"""A fake Green API: a real HTTP server on 127.0.0.1 speaking the wire format of reference 2-3.
+"""A fake Green API: a real HTTP server on 127.0.0.1 speaking the wire format of docs/providers.md,
+G1, G8, G9.
 
 It runs in a daemon thread, so sync and async tests (and the real httpx client) use it alike.
 Every request is recorded; failures and delays can be programmed for the next requests.
@@ -92,7 +93,7 @@ class FakeGreenAPI:
         """Hold the next `count` requests for `seconds` before handling them as usual.
 
         A client that times out meanwhile has still had its request executed: the ambiguous
-        send of reference 3.4.
+        send of docs/providers.md, G9.
         """
         with self._lock:
             self._delays.extend([seconds] * count)
@@ -141,7 +142,7 @@ def _decode(raw: bytes) -> Any:
 
 
 def _validate_send(raw: bytes, body: Any) -> str | None:
-    """The first problem Green API would report for a sendMessage body (reference 3.1)."""
+    """The first problem Green API would report for a sendMessage body (docs/providers.md, G9)."""
     if body is None:
         return "Unexpected token in JSON at position 0" if raw else "'chatId' is required"
     if not isinstance(body, dict):

@@ -12,7 +12,7 @@ from tests.fakes.openai_server import FakeOpenAI, run_fake_openai
 
 @pytest.fixture
 def fake_anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    # httpx2 honours HTTP(S)_PROXY and does not exempt loopback by itself (llm-apis.md 3.1.6).
+    # httpx2 honours HTTP(S)_PROXY and does not exempt loopback by itself (docs/providers.md, L8).
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
     with run_fake_anthropic() as fake:

@@ -20,7 +20,7 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "
 
 
 def error_response(status: int, message: str = "", *, retry_after_ms: int = 1) -> FakeResponse:
-    """Ollama/OpenAI error shape (llm-apis.md 2.5); fast retries through retry-after-ms."""
+    """Ollama/OpenAI error shape (docs/providers.md, L5); fast retries through retry-after-ms."""
     kind = ERROR_TYPES.get(status, "api_error")
     body = {
         "error": {"message": message or f"fake {kind}", "type": kind, "param": None, "code": None}
@@ -88,7 +88,7 @@ def last_user_text(body: JSON) -> str:
 
 class FakeOpenAI(FakeLLMServer):
     def base_path(self) -> str:
-        return "/v1"  # the client base URL includes /v1 (llm-apis.md 2.1)
+        return "/v1"  # the client base URL includes /v1 (docs/providers.md, L1)
 
     def queue_text(self, text: str, *, finish_reason: str = "stop") -> None:
         self.queue_response(text_reply(text, finish_reason=finish_reason))

@@ -18,7 +18,8 @@ TOOL = {"name": "search_properties", "input_schema": {"type": "object"}}
 
 @pytest.fixture
 async def claude(fake_anthropic: FakeAnthropic) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    # Strict validation raises if a fake answer drifts from the SDK's schema (llm-apis.md 3.2.9).
+    # Strict validation raises if a fake answer drifts from the SDK's schema (docs/providers.md,
+    # L8).
     client = anthropic.AsyncAnthropic(
         api_key="k", base_url=fake_anthropic.base_url, max_retries=0,
         _strict_response_validation=True,

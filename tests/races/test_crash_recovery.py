@@ -253,7 +253,7 @@ async def _stuck_row(db: Database) -> Message:
 class TestSendLeftSendingByADeadProcess:
     """recovery.recover puts a row left 'sending' (no echo, claimed longer ago than
     SEND_STALE_AFTER_SECONDS) back to 'queued'; delivery.reconcile_echo marks one whose echo
-    webhook arrived as sent, so it is not sent twice (invariant 5)."""
+    webhook arrived as sent, so it is not sent twice (docs/architecture.md, invariant 5)."""
 
     @pytest.fixture
     def recovering(self, settings: Settings) -> Settings:

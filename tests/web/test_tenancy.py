@@ -2,7 +2,7 @@
 
 The routes are read from `app.routes`, so a route added later is called too; a path parameter
 this file cannot map to an object of the other account fails the suite (docs/architecture.md
-invariant 6).
+docs/architecture.md, invariant 6).
 """
 
 from __future__ import annotations

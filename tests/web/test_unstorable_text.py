@@ -2,7 +2,8 @@
 
 PostgreSQL refuses NUL in text columns and no encoder takes a lone surrogate: unhandled, these
 answered 500 in the PostgreSQL pass and stored the character in the SQLite one. Every JSON body
-is cleaned once, at the edge (invariant 7): NUL is dropped, a lone surrogate becomes U+FFFD.
+is cleaned once, at the edge (docs/architecture.md, invariant 7): NUL is dropped, a lone surrogate
+becomes U+FFFD.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Hostile JSON at the Green API webhook: unreadable is a 400 that stores nothing, never a 5xx.
 
-Green API re-sends a refused notification and holds back the number's later ones (invariant 7,
+Green API re-sends a refused notification and holds back the number's later ones
+(docs/architecture.md, invariant 7,
 docs/providers.md G3), so one bad character must never cost a customer their message.
 """
 

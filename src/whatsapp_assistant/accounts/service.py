@@ -134,7 +134,7 @@ async def list_api_keys(session: AsyncSession, account_id: uuid.UUID) -> Sequenc
 
 
 async def revoke_api_key(session: AsyncSession, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
-    """Idempotent; another account's key is not found (invariant 6)."""
+    """Idempotent; another account's key is not found (docs/architecture.md, invariant 6)."""
     stmt = for_account(select(ApiKey), ApiKey, account_id).where(ApiKey.id == key_id)
     api_key = (await session.execute(stmt)).scalar_one_or_none()
     if api_key is None:

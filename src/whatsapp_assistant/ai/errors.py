@@ -19,7 +19,8 @@ class LLMError(DomainError):
 class LLMUnavailable(LLMError):
     """Timeouts, connection failures, 408/409/429/5xx/529 left after the SDK's own retries.
 
-    Worth trying again later: the reply job re-derives the work from rows (invariant 2).
+    Worth trying again later: the reply job re-derives the work from rows (docs/architecture.md,
+    invariant 2).
     """
 
     code = "llm_unavailable"
@@ -37,7 +38,7 @@ class LLMRejected(LLMError):
     kind: ErrorKind = "unavailable"
 
 
-# Statuses the SDKs themselves retry (llm-apis.md 1.6 and 2.5); what is left after their retries
+# Statuses the SDKs themselves retry (docs/providers.md, L5, L6); what is left after their retries
 # is an outage to wait out, not a mistake in our request.
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
 

@@ -94,7 +94,7 @@ def build_system_prompt(
     persona: PersonaSpec, *, language: str | None = None, pinned: bool = False
 ) -> str:
     """Persona, tone, guardrails and the conversation's language (a code, never customer text:
-    invariant 8)."""
+    docs/architecture.md, invariant 8)."""
     agent = persona.agent_name.strip() or "the agent"
     rules = _GUARDRAILS.replace("{language_rule}", _language_rule(persona, language, pinned=pinned))
     parts = [
@@ -119,8 +119,9 @@ def _merge(turns: list[Turn]) -> list[Turn]:
 def build_messages(request: ReplyRequest, *, limit: int) -> list[Turn]:
     """The last `limit` turns, same-role runs merged, starting and ending with the customer.
 
-    The APIs want alternating roles that start with a user turn (llm-apis.md 1.2); a burst of
-    customer messages becomes one user turn (invariant 4: one reply reads them all).
+    The APIs want alternating roles that start with a user turn (docs/providers.md, L2); a burst of
+    customer messages becomes one user turn (docs/architecture.md, invariant 4: one reply reads them
+    all).
     """
     window = [turn for turn in request.history[-limit:] if turn.text.strip()]
     while window and window[0].role != "user":

@@ -201,7 +201,7 @@ def parse_handoff(arguments: dict[str, object]) -> Handoff:
 @dataclass(frozen=True)
 class AccountTools:
     """The ToolRunner for one account: each call opens and closes its own short transaction, so
-    no transaction is ever held open across an LLM call (STYLE.md, Transactions)."""
+    no transaction is ever held open across an LLM call (docs/architecture.md, Layers)."""
 
     db: Database
     account_id: uuid.UUID

@@ -30,7 +30,8 @@ class Channel(IdMixin, TimestampMixin, TenantMixin, Base):
 
 
 class WebhookEvent(IdMixin, Base):
-    """Every webhook body as received; dedup_key makes a redelivery a no-op (invariant 1)."""
+    """Every webhook body as received; dedup_key makes a redelivery a no-op (docs/architecture.md,
+    invariant 1)."""
 
     __tablename__ = "webhook_events"
     __table_args__ = (UniqueConstraint("provider", "dedup_key"),)

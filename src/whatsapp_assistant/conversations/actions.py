@@ -84,7 +84,7 @@ async def _take_over(
     runtime: Runtime, session: AsyncSession, conversation: Conversation, *, actor: str, reason: str
 ) -> None:
     """Take over, and answer the caller only once no automated send is still on the wire
-    (invariant 3)."""
+    (docs/architecture.md, invariant 3)."""
     await control.take_over(session, conversation, actor=actor, reason=reason)
     on_commit(
         session,

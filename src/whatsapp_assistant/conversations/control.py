@@ -1,4 +1,5 @@
-"""Who speaks in a conversation: take_over and hand_back bump the version (invariant 3).
+"""Who speaks in a conversation: take_over and hand_back bump the version (docs/architecture.md,
+invariant 3).
 
 Both start with an UPDATE of the conversation row, so that row is locked first: an AI draft's
 guarded commit (reply._commit) either commits before and has its queued rows cancelled here, or

@@ -29,7 +29,7 @@ _FAILED = {"failed", "noAccount", "notInGroup", "yellowCard"}
 
 
 def advance(current: MessageStatus, reported: str) -> MessageStatus:
-    """Statuses arrive in any order (green-api.md 5.5): never go back from read to delivered.
+    """Statuses arrive in any order (docs/providers.md, G6): never go back from read to delivered.
 
     A failure only counts before delivery; a positive status after a 'failed' wins, since the
     provider saw the message through.
@@ -65,11 +65,12 @@ async def apply_status(session: AsyncSession, channel: Channel, event: StatusUpd
 
 
 async def reconcile_echo(session: AsyncSession, channel: Channel, event: InboundMessage) -> None:
-    """Our own send echoed back (green-api.md 5.4): link it to the outbox row, never a takeover.
+    """Our own send echoed back (docs/providers.md, G5): link it to the outbox row, never a
+    takeover.
 
     The echo may beat the sendMessage answer, or a timed-out send may have got through: then the
     row is still 'sending' (or 'queued' again for a retry) without an id, and the echo's id and
-    text identify it, so the retry finds nothing to send (invariant 5).
+    text identify it, so the retry finds nothing to send (docs/architecture.md, invariant 5).
     """
     conversation = await find_conversation(session, channel, event.chat_id)
     if conversation is None:

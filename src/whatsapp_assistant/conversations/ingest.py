@@ -1,4 +1,5 @@
-"""ingest: a parsed webhook becomes rows, committed before the webhook answers (invariant 1)."""
+"""ingest: a parsed webhook becomes rows, committed before the webhook answers
+(docs/architecture.md, invariant 1)."""
 
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ async def ingest_message(
 async def _typed_on_phone(
     session: AsyncSession, channel: Channel, conversation: Conversation, event: InboundMessage
 ) -> None:
-    """The agent answered from the phone: a person is in this chat now (green-api.md 5.3).
+    """The agent answered from the phone: a person is in this chat now (docs/providers.md, G4).
 
     A reaction or sticker from the phone is not an answer, so it does not take over.
     """

@@ -61,12 +61,13 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     is_group: Mapped[bool] = mapped_column(default=False)
-    # mode and version guard every AI send (invariant 3): human actions bump the version.
+    # mode and version guard every AI send (docs/architecture.md, invariant 3): human actions bump
+    # the version.
     mode: Mapped[Mode] = mapped_column(column_type(Mode, name="mode", length=10), default=Mode.AI)
     version: Mapped[int] = mapped_column(default=1)
     last_message_at: Mapped[datetime | None] = mapped_column(index=True)
     # The newest customer message that still wants an answer, and the newest one answered: the
-    # reply job is re-derived from these two columns (invariant 2).
+    # reply job is re-derived from these two columns (docs/architecture.md, invariant 2).
     last_inbound_at: Mapped[datetime | None]
     answered_through: Mapped[datetime | None]
     escalated: Mapped[bool] = mapped_column(default=False, index=True)
@@ -81,7 +82,7 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
 
 class Message(IdMixin, TenantMixin, Base):
     __tablename__ = "messages"
-    # The provider's id is unique within a chat (Green API section 1): one row per delivery.
+    # The provider's id is unique within a chat (docs/providers.md, G2): one row per delivery.
     __table_args__ = (
         UniqueConstraint("conversation_id", "provider_message_id"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
@@ -110,7 +111,8 @@ class Message(IdMixin, TenantMixin, Base):
     sent_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]  # when a send job took it: 'sending' since then
     # The conversation's version an automated row was queued under; it is sent only while that
-    # version holds (invariant 3). None for what a person wrote, which a takeover never stops.
+    # version holds (docs/architecture.md, invariant 3). None for what a person wrote, which a
+    # takeover never stops.
     guard_version: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

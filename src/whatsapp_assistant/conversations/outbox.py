@@ -1,4 +1,5 @@
-"""The outbox: outbound messages are rows first (queued), then sent once by a job (invariant 5)."""
+"""The outbox: outbound messages are rows first (queued), then sent once by a job
+(docs/architecture.md, invariant 5)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ def _queue(
     max_length: int,
     data: dict[str, Any] | None,
 ) -> list[Message]:
-    """Outbound rows for `text`, split where the provider's limit requires (green-api.md 9)."""
+    """Outbound rows for `text`, split where the provider's limit requires (docs/providers.md,
+    G8)."""
     rows = [
         Message(
             id=new_id(),  # known before the flush: the send job is deferred with it
@@ -107,7 +109,8 @@ def send_on_commit(runtime: Runtime, session: AsyncSession, messages: list[Messa
 
 
 def guard_holds() -> ColumnElement[bool]:
-    """The send-time half of the guard (invariant 3), as SQL on `messages`: a person's message
+    """The send-time half of the guard (docs/architecture.md, invariant 3), as SQL on `messages`: a
+    person's message
     always goes; an automated one only while its conversation is at the version it was queued
     under, and an AI one only while the conversation is in AI mode."""
     current = select(Conversation.id).where(
@@ -119,7 +122,8 @@ def guard_holds() -> ColumnElement[bool]:
 
 
 async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Channel, str] | None:
-    """queued -> sending in one statement, so two workers never send the same row (invariant 5).
+    """queued -> sending in one statement, so two workers never send the same row
+    (docs/architecture.md, invariant 5).
 
     The guard is part of that statement: a takeover either committed first (the row is not
     claimed, and is cancelled here if the takeover did not already), or it waits for this

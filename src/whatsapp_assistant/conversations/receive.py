@@ -25,7 +25,8 @@ async def receive(
     """Store `parsed`, then defer its replies and queue its notices, both leaving on commit.
 
     `raw` is the body as received, kept for audit, replay and de-duplication; None when there
-    is no provider body (the simulator). Nothing is sent before the rows commit (invariant 1).
+    is no provider body (the simulator). Nothing is sent before the rows commit
+    (docs/architecture.md, invariant 1).
     """
     if raw is None:
         result = await ingest_events(session, channel, parsed.events)

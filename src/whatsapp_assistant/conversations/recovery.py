@@ -26,7 +26,7 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
     At start-up every queued row is stuck (the jobs died with the old process); later only rows
     older than STALE_QUEUED are, so a send that is about to run is not deferred twice for nothing.
     A row left 'sending' by a dead process, with no echo from the provider since, goes back to
-    'queued' (the echo would have marked it sent: green-api.md 5.4).
+    'queued' (the echo would have marked it sent: docs/providers.md, G5).
     """
     settings = runtime.settings
     await runtime.queue.retry_stalled(seconds_since_heartbeat=settings.worker.stalled_after_seconds)

@@ -47,7 +47,8 @@ class Outcome(StrEnum):
 
 
 def defer_reply(runtime: Runtime, session: AsyncSession, conversation_id: uuid.UUID) -> None:
-    """One pending reply job per conversation, run one at a time per conversation (invariant 4)."""
+    """One pending reply job per conversation, run one at a time per conversation
+    (docs/architecture.md, invariant 4)."""
     key = f"conversation:{conversation_id}"
     runtime.queue.defer_on_commit(
         session,

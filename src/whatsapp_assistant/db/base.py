@@ -1,4 +1,5 @@
-"""Declarative base with a naming convention, UTC timestamps and the tenant column (invariant 6)."""
+"""Declarative base with a naming convention, UTC timestamps and the tenant column
+(docs/architecture.md, invariant 6)."""
 
 from __future__ import annotations
 

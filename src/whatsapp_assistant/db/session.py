@@ -55,7 +55,8 @@ class Database:
                 raise
             callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT_KEY, [])
         for callback in callbacks:
-            # A lost side effect is re-derived from rows (invariant 2): log, never undo the commit.
+            # A lost side effect is re-derived from rows (docs/architecture.md, invariant 2): log,
+            # never undo the commit.
             try:
                 await callback()
             except Exception:

@@ -1,4 +1,5 @@
-"""for_account: the one filter every tenant-owned query goes through (invariant 6)."""
+"""for_account: the one filter every tenant-owned query goes through (docs/architecture.md,
+invariant 6)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Which customer messages hand the conversation to the agent, and opt-out/opt-in words; pure.
 
-Policy (ARCHITECTURE.md, "When the AI hands over"; docs/escalation-policy.md):
+Policy (docs/escalation-policy.md):
 
 - Hand over when answering would mean deciding or advising for the agent: `negotiation` (an
   amount proposed, a discount asked for, a wish to negotiate), `objection` (a complaint about the

@@ -36,7 +36,7 @@ def make_http_client(*, timeout: float, base_url: str = "") -> httpx.AsyncClient
 def _hide_urls_in_httpx_logs() -> None:
     """httpx logs every request's full URL at INFO; provider URLs can carry secrets.
 
-    Green API puts the instance token in the path (green-api.md section 1), so a log line with
+    Green API puts the instance token in the path (docs/providers.md, G1), so a log line with
     the URL is a leaked credential. The filter keeps the line but shows only the URL's origin.
     """
     httpx_logger = logging.getLogger("httpx")

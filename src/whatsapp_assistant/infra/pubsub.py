@@ -27,7 +27,8 @@ Event = dict[str, object]
 PUBSUB_KEY = "pubsub"  # where Database.info (and so every session's info) holds the PubSub
 MAX_QUEUED = 256
 # Sent instead of events a listener missed (it fell behind, or Redis reconnected): the page
-# re-reads what it shows. Pub/sub is a wake-up call; the database stays the truth (invariant 2).
+# re-reads what it shows. Pub/sub is a wake-up call; the database stays the truth
+# (docs/architecture.md, invariant 2).
 RESYNC: Event = {"type": "resync"}
 _ACK_TIMEOUT_SECONDS = 5.0
 _READ_TIMEOUT_SECONDS = 5.0  # a bounded read lets redis-py ping a silent connection

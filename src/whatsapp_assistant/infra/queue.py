@@ -1,6 +1,7 @@
 """The job queue: procrastinate on PostgreSQL, its in-memory connector in the embedded default.
 
-Jobs are wake-up calls (invariant 2): what they do is re-derived from rows, so a job lost with a
+Jobs are wake-up calls (docs/architecture.md, invariant 2): what they do is re-derived from rows, so
+a job lost with a
 process (always possible in memory) is re-created by the start-up and periodic recovery.
 """
 
@@ -100,7 +101,7 @@ class JobQueue:
     async def retry_stalled(self, *, seconds_since_heartbeat: float) -> int:
         """Put back jobs whose worker died (no heartbeat): without this, a killed worker's job
         stays 'doing' and holds its conversation's lock forever. Safe because every job is
-        idempotent (invariant 2)."""
+        idempotent (docs/architecture.md, invariant 2)."""
         if self.in_memory:
             return 0  # the in-memory queue dies with its only worker
         manager = self.app.job_manager

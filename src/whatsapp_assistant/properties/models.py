@@ -1,4 +1,5 @@
-"""A listing of the agent's: what the assistant may talk about, and nothing else (invariant 8)."""
+"""A listing of the agent's: what the assistant may talk about, and nothing else
+(docs/architecture.md, invariant 8)."""
 
 from __future__ import annotations
 

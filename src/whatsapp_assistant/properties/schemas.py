@@ -100,7 +100,8 @@ class PropertyUpdate(_Input):
     url: ListingUrl | None = None
 
     # None means "leave out" for these columns, which are NOT NULL: an explicit null is a field
-    # error, not a database error (invariant 7). Validators only run on fields that were sent.
+    # error, not a database error (docs/architecture.md, invariant 7). Validators only run on fields
+    # that were sent.
     @field_validator(
         "title",
         "listing_type",

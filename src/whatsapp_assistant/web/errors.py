@@ -18,7 +18,8 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     "not_found": 404,
     "conflict": 409,
     "invalid": 422,
-    "forbidden": 404,  # never reveal that another tenant's object exists (invariant 6)
+    # Never reveal that another tenant's object exists (docs/architecture.md, invariant 6).
+    "forbidden": 404,
     "unauthorized": 401,
     "unavailable": 503,
 }
@@ -104,7 +105,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = STATUS_BY_KIND[exc.kind]
     if _is_page(request):
-        # Another account's object reads "not found" here too (invariant 6).
+        # Another account's object reads "not found" here too (docs/architecture.md, invariant 6).
         message = "There is nothing here, or it is not yours." if status == 404 else exc.message
         return page_error(request, status, message)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

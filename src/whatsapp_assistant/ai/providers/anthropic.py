@@ -25,7 +25,7 @@ from whatsapp_assistant.config import AnthropicSettings, LLMSettings
 
 logger = logging.getLogger(__name__)
 
-# llm-apis.md 1.3: pause_turn means "send the answer back unchanged to continue"; a full
+# docs/providers.md, L3: pause_turn means "send the answer back unchanged to continue"; a full
 # context window reads like a cut answer.
 _FINISH: dict[str, Finish] = {
     "end_turn": "end",
@@ -44,13 +44,13 @@ def anthropic_tools(specs: Sequence[ToolSpec]) -> list[ToolParam]:
         for spec in specs
     ]
     if tools:
-        # One breakpoint on the last tool caches every tool definition (llm-apis.md 1.8).
+        # One breakpoint on the last tool caches every tool definition (docs/providers.md, L7).
         tools[-1]["cache_control"] = {"type": "ephemeral"}
     return tools
 
 
 def translate_error(error: anthropic.APIError) -> LLMError:
-    """By class and HTTP status only, never by message text (llm-apis.md 1.5)."""
+    """By class and HTTP status only, never by message text (docs/providers.md, L5)."""
     if isinstance(error, anthropic.APIStatusError):
         return error_for_status("Anthropic", error.status_code)
     if isinstance(error, anthropic.APIConnectionError):  # APITimeoutError included
@@ -59,7 +59,7 @@ def translate_error(error: anthropic.APIError) -> LLMError:
 
 
 def read_step(message: Message) -> ModelStep:
-    # content[0] is not necessarily text: thinking blocks may come first (llm-apis.md 1.3).
+    # content[0] is not necessarily text: thinking blocks may come first (docs/providers.md, L3).
     texts = [block.text for block in message.content if isinstance(block, TextBlock)]
     requests = tuple(
         ToolRequest(id=block.id, name=block.name, arguments=dict(block.input))
@@ -84,7 +84,7 @@ class AnthropicExchange:
         self._client = client
         self._model = model
         self._max_tokens = settings.max_tokens
-        # The system prompt is the cached prefix after the tools (llm-apis.md 1.8).
+        # The system prompt is the cached prefix after the tools (docs/providers.md, L7).
         self._system: list[TextBlockParam] = [
             {
                 "type": "text",
@@ -103,7 +103,7 @@ class AnthropicExchange:
                 self._messages.append({"role": "assistant", "content": turn.text})
 
     async def call(self, *, allow_tools: bool) -> ModelStep:
-        # Never temperature/top_p/top_k: API 2026-10-21 answers 400 (llm-apis.md 1.2). Never a
+        # Never temperature/top_p/top_k: API 2026-10-21 answers 400 (docs/providers.md, L2). Never a
         # forced tool_choice: Sonnet 5.5 answers 400 (1.4). "none" only switches tools off; the
         # tools stay listed because the transcript already holds tool_use blocks.
         try:
@@ -119,12 +119,12 @@ class AnthropicExchange:
             raise translate_error(error) from error
         logger.debug("anthropic usage", extra={"usage": message.usage.to_dict()})
         if message.content:
-            # Sent back unchanged, thinking blocks included (llm-apis.md 1.4).
+            # Sent back unchanged, thinking blocks included (docs/providers.md, L4).
             self._messages.append({"role": "assistant", "content": message.content})
         return read_step(message)
 
     def add_tool_results(self, results: Sequence[ToolReply]) -> None:
-        # One user message that starts with one tool_result per tool_use id (llm-apis.md 1.4).
+        # One user message that starts with one tool_result per tool_use id (docs/providers.md, L4).
         blocks: list[ToolResultBlockParam] = [
             {
                 "type": "tool_result",
@@ -145,7 +145,7 @@ class AnthropicProvider:
             raise LLMRejected("the anthropic provider needs ANTHROPIC_API_KEY")
         self.model = account.model
         self._settings = settings
-        # base_url None lets the SDK use its default or ANTHROPIC_BASE_URL (llm-apis.md 1.1).
+        # base_url None lets the SDK use its default or ANTHROPIC_BASE_URL (docs/providers.md, L1).
         self._client = anthropic.AsyncAnthropic(
             api_key=account.api_key,
             base_url=account.base_url or None,

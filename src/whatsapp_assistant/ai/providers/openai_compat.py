@@ -46,7 +46,7 @@ def openai_tools(specs: Sequence[ToolSpec]) -> list[ChatCompletionFunctionToolPa
 
 
 def translate_error(error: openai.APIError) -> LLMError:
-    """By class and HTTP status only, never by message text (llm-apis.md 2.5)."""
+    """By class and HTTP status only, never by message text (docs/providers.md, L5)."""
     if isinstance(error, openai.APIStatusError):
         return error_for_status("OpenAI-compatible", error.status_code)
     if isinstance(error, openai.APIConnectionError):  # APITimeoutError included
@@ -55,7 +55,8 @@ def translate_error(error: openai.APIError) -> LLMError:
 
 
 def _tool_request(call: ChatCompletionMessageFunctionToolCall) -> ToolRequest:
-    # function.arguments is a JSON *string* (llm-apis.md 2.3); a bad one goes back as a tool error.
+    # function.arguments is a JSON *string* (docs/providers.md, L3); a bad one goes back as a tool
+    # error.
     try:
         arguments = json.loads(call.function.arguments or "{}")
     except json.JSONDecodeError:
@@ -88,7 +89,7 @@ def read_step(completion: ChatCompletion) -> ModelStep:
 
 
 def _echo(completion: ChatCompletion) -> ChatCompletionAssistantMessageParam:
-    """The assistant message as received, for the next request (llm-apis.md 2.2)."""
+    """The assistant message as received, for the next request (docs/providers.md, L2)."""
     message = completion.choices[0].message
     calls: list[ChatCompletionMessageFunctionToolCallParam] = [
         {
@@ -135,7 +136,7 @@ class OpenAIExchange:
 
     async def call(self, *, allow_tools: bool) -> ModelStep:
         # max_tokens rather than max_completion_tokens: the one Ollama and vLLM both read
-        # (llm-apis.md 2.2). No sampling parameters: the server's defaults apply.
+        # (docs/providers.md, L2). No sampling parameters: the server's defaults apply.
         try:
             completion = await self._client.chat.completions.create(
                 model=self._model,

@@ -25,15 +25,15 @@ logger = logging.getLogger(__name__)
 # Reference 3.1 and 3.4: throttling, a dropped connection and server faults may pass; a bad
 # request, a wrong token or instance, a wrong method and a used-up quota (466) will not.
 _RETRYABLE_STATUS = frozenset({429, 499})
-# 499 "may or may not have been executed" (reference 3.1); 500/504 likewise leave it open.
+# 499 "may or may not have been executed" (docs/providers.md, G9); 500/504 likewise leave it open.
 _AMBIGUOUS_STATUS = frozenset({499, 500, 504})
-# getStateInstance allows 1 request/s per instance (reference 3.3); sends use the settings.
+# getStateInstance allows 1 request/s per instance (docs/providers.md, G10); sends use the settings.
 _MIN_INTERVAL_SECONDS = {"getStateInstance": 1.0}
 _MAX_DETAIL_CHARS = 300
 
 
 class _Pacer:
-    """Spaces calls to one instance and method at least `interval` apart (reference 3.3).
+    """Spaces calls to one instance and method at least `interval` apart (docs/providers.md, G10).
 
     Each caller reserves the next free slot before sleeping, so concurrent senders queue up
     without a lock. It paces one process; several processes each keep their own pace.
@@ -54,7 +54,7 @@ class GreenAPIAdapter:
     """The Green API channel: one instance per connected number, the token in every URL path."""
 
     name: str = "green_api"
-    max_text_length: int = 20_000  # sendMessage limit (reference 2, 9)
+    max_text_length: int = 20_000  # sendMessage limit (docs/providers.md, G8)
 
     def __init__(self, settings: GreenAPISettings, client: httpx.AsyncClient | None = None) -> None:
         self._settings = settings
@@ -66,7 +66,8 @@ class GreenAPIAdapter:
         return payloads.parse_webhook(payload)
 
     def authenticate(self, channel: Channel, headers: Mapping[str, str], body: bytes) -> bool:
-        """`Authorization: Bearer <webhookUrlToken>`, compared in constant time (reference 4.2).
+        """`Authorization: Bearer <webhookUrlToken>`, compared in constant time (docs/providers.md,
+        G12).
 
         Green API does not sign bodies, so `body` plays no part. A channel without a configured
         token accepts nothing: an open webhook would let anyone inject customer messages.
@@ -90,7 +91,7 @@ class GreenAPIAdapter:
         answer = await self._call(channel, "sendMessage", body)
         message_id = get_str(answer, "idMessage")
         if not message_id:
-            # The send may well be queued: retrying could deliver it twice (reference 3.4).
+            # The send may well be queued: retrying could deliver it twice (docs/providers.md, G9).
             raise SendError(
                 "Green API sendMessage answered 200 without an idMessage",
                 status_code=200,
@@ -99,7 +100,8 @@ class GreenAPIAdapter:
         return SendReceipt(provider_message_id=message_id)
 
     async def get_state(self, channel: Channel) -> str:
-        """The instance's stateInstance: authorized, notAuthorized, blocked, ... (reference 5.6)."""
+        """The instance's stateInstance: authorized, notAuthorized, blocked, ... (docs/providers.md,
+        G7)."""
         answer = await self._call(channel, "getStateInstance", None)
         state = get_str(answer, "stateInstance")
         if not state:
@@ -135,7 +137,8 @@ class GreenAPIAdapter:
             if not outcome.retryable:
                 raise outcome
             if outcome.ambiguous and method != "getStateInstance":
-                # No idempotency key (reference 3.4): hand it back to the outbox, which waits
+                # No idempotency key (docs/providers.md, G9): hand it back to the outbox, which
+                # waits
                 # for the echo webhook to tell whether the first request got through.
                 raise outcome
             failure = outcome
@@ -186,7 +189,8 @@ class GreenAPIAdapter:
         return _read_answer(response, method, token)
 
     def _url(self, channel: Channel, method: str, token: str) -> str:
-        """{apiUrl}/waInstance{id}/{method}/{token} (reference 1): a secret, never logged."""
+        """{apiUrl}/waInstance{id}/{method}/{token} (docs/providers.md, G1): a secret, never
+        logged."""
         base = (channel.api_url or self._settings.url).rstrip("/")
         instance = quote(channel.external_id, safe="")
         return f"{base}/waInstance{instance}/{method}/{quote(token, safe='')}"
@@ -234,7 +238,7 @@ def _read_answer(response: httpx.Response, method: str, token: str) -> JSONObjec
 def _provider_detail(response: httpx.Response, token: str) -> str:
     """The provider's own words for a failure, with the token cut out and the length bounded.
 
-    Error bodies may echo the request path, and the path holds the token (reference 1).
+    Error bodies may echo the request path, and the path holds the token (docs/providers.md, G1).
     """
     try:
         answer = response.json()
@@ -251,7 +255,7 @@ def _provider_detail(response: httpx.Response, token: str) -> str:
 
 
 def _nested_description(answer: JSONObject) -> str:
-    """The 466 quota body nests its explanation one level down (reference 3.2)."""
+    """The 466 quota body nests its explanation one level down (docs/providers.md, G9)."""
     for value in answer.values():
         if isinstance(value, dict):
             description = get_str(value, "description")

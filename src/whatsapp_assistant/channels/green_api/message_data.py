@@ -1,4 +1,5 @@
-"""Reading Green API `messageData` (reference 5.2): one content shape for every typeMessage."""
+"""Reading Green API `messageData` (docs/providers.md, G14): one content shape for every
+typeMessage."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 
 JSONObject = Mapping[str, object]
 
-# Placeholders Green API puts where WhatsApp gave it nothing usable (reference 3.5).
+# Placeholders Green API puts where WhatsApp gave it nothing usable (docs/providers.md, G11).
 UNDECRYPTABLE_MARKERS = frozenset({"{{SWE001}}", "{{SWE003}}"})
 TOO_LARGE_MARKER = "{{SWE002}}"
 
@@ -20,7 +21,8 @@ _MEDIA_KINDS = {
     "audioMessage": "audio",
     "stickerMessage": "sticker",
 }
-# Replies to buttons and lists: the docs and Green API's SDKs disagree on names (reference 11.7).
+# Replies to buttons and lists: the docs and Green API's SDKs disagree on names (docs/providers.md,
+# G14).
 _BUTTON_REPLIES = frozenset(
     {
         "interactiveButtonsResponse",
@@ -48,7 +50,8 @@ class Content:
 
 
 def get_object(parent: JSONObject, key: str) -> JSONObject:
-    """The object under `key`, or an empty one: any field may be missing (reference 5.1)."""
+    """The object under `key`, or an empty one: any field may be missing (docs/providers.md,
+    G13)."""
     value = parent.get(key)
     return value if isinstance(value, dict) else {}
 
@@ -91,7 +94,7 @@ def read_content(message_data: JSONObject) -> Content:
     content = reader(message_data, type_message) if reader else _unsupported(type_message)
     _apply_quote(content, get_object(message_data, "quotedMessage"))
     if content.text.strip() in UNDECRYPTABLE_MARKERS:
-        # Never let the marker reach the AI as if the customer wrote it (reference 3.5).
+        # Never let the marker reach the AI as if the customer wrote it (docs/providers.md, G11).
         content.text = ""
         content.undecryptable = True
     return content
@@ -110,7 +113,7 @@ def _unsupported(type_message: str) -> Content:
 
 
 def _apply_quote(content: Content, quoted: JSONObject) -> None:
-    """Shape 2 of quotes (reference 5.2): any type may carry messageData.quotedMessage."""
+    """Shape 2 of quotes (docs/providers.md, G14): any type may carry messageData.quotedMessage."""
     if not quoted:
         return
     if content.reply_to is None:
@@ -216,7 +219,7 @@ def _read_contact(message_data: JSONObject, _type: str) -> Content:
 
 
 def _read_contacts_array(message_data: JSONObject, _type: str) -> Content:
-    # Sources disagree on where the array sits (reference 5.2 vs Green API's TS types).
+    # Sources disagree on where the array sits (docs/providers.md, G14 vs Green API's TS types).
     holders = (
         message_data,
         get_object(message_data, "messageData"),
@@ -269,7 +272,8 @@ def _read_poll_update(message_data: JSONObject, _type: str) -> Content:
 
 
 def _read_button_reply(message_data: JSONObject, type_message: str) -> Content:
-    """The text the customer tapped; the names differ per legacy and beta shape (reference 5.2)."""
+    """The text the customer tapped; the names differ per legacy and beta shape (docs/providers.md,
+    G14)."""
     source = get_object(message_data, type_message) or get_object(
         message_data, type_message + "Data"
     )

@@ -1,4 +1,5 @@
-"""Green API webhook bodies (reference section 5) parsed into channel events; pure, no I/O."""
+"""Green API webhook bodies (docs/providers.md, G13, G14) parsed into channel events; pure, no
+I/O."""
 
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ from whatsapp_assistant.kit.phone import is_group_chat
 
 _ORIGINS: dict[str, Origin] = {
     "incomingMessageReceived": "customer",
-    "outgoingMessageReceived": "phone",  # the agent typed on the phone (reference 5.3)
-    "outgoingAPIMessageReceived": "api_echo",  # our own send, echoed (reference 5.4)
+    "outgoingMessageReceived": "phone",  # the agent typed on the phone (docs/providers.md, G4)
+    "outgoingAPIMessageReceived": "api_echo",  # our own send, echoed (docs/providers.md, G5)
 }
-# Accepted and logged, never acted on (reference 5.6-5.8).
+# Accepted and logged, never acted on (docs/providers.md, G7, G15).
 _IGNORED_TYPES = {
     "statusInstanceChanged": "deprecated statusInstanceChanged",
     "deviceInfo": "deprecated deviceInfo",
@@ -42,12 +43,14 @@ _IGNORED_TYPES = {
     "incomingBlock": "chat added to the block list",
     "quotaExceeded": "plan quota exceeded",
 }
-# Status and call webhooks reuse the id of the message or call they describe (reference 6).
+# Status and call webhooks reuse the id of the message or call they describe (docs/providers.md,
+# G16).
 _KEYED_BY_STATUS = frozenset({"outgoingMessageStatus", "incomingCall"})
 # The raw log stores these in bounded columns; a longer value is still kept whole in the payload.
 _MAX_EVENT_TYPE = 64
 _MAX_DEDUP_KEY = 255
-# idInstance is an int64 of up to 10 digits (reference 1); anything past int64 is not an instance.
+# idInstance is an int64 of up to 10 digits (docs/providers.md, G1); anything past int64 is not an
+# instance.
 _MAX_INSTANCE_ID = 2**63
 # datetime cannot hold years past 9999.
 _MAX_UNIX_SECONDS = 253_402_300_799
@@ -58,7 +61,7 @@ def parse_webhook(payload: object) -> ParsedWebhook:
 
     Everything past the envelope is tolerant: a body we can route but not understand becomes an
     Ignored event, so the webhook still answers 200 and Green API's queue keeps moving
-    (reference 4.3; invariant 7).
+    (docs/providers.md, G3; docs/architecture.md, invariant 7).
     """
     if not isinstance(payload, dict):
         raise PayloadError("a Green API webhook body must be a JSON object")
@@ -76,7 +79,8 @@ def parse_webhook(payload: object) -> ParsedWebhook:
 
 
 def _instance_id(value: object) -> str:
-    """idInstance is an integer in webhooks but a string in URLs (reference 9): accept both."""
+    """idInstance is an integer in webhooks but a string in URLs (docs/providers.md, G13): accept
+    both."""
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         number = int(value)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -91,7 +95,7 @@ def _instance_id(value: object) -> str:
 def _events(payload: JSONObject, type_webhook: str, instance: JSONObject) -> list[ChannelEvent]:
     type_instance = get_str(instance, "typeInstance")
     if type_instance and type_instance != "whatsapp":
-        # Green API's Telegram and MAX products share the envelope (reference 5.1).
+        # Green API's Telegram and MAX products share the envelope (docs/providers.md, G13).
         return [Ignored(f"typeInstance {type_instance[:40]!r} is not whatsapp")]
     if type_webhook in _ORIGINS:
         return [_message_event(payload, _ORIGINS[type_webhook])]
@@ -132,7 +136,7 @@ def _chat_id_of(payload: JSONObject) -> str:
 
 
 def _timestamp(payload: JSONObject) -> datetime:
-    """Unix seconds (reference 5.1); a missing or impossible value means 'now'."""
+    """Unix seconds (docs/providers.md, G13); a missing or impossible value means 'now'."""
     seconds = get_number(payload, "timestamp")
     if seconds is None or not 0 <= seconds <= _MAX_UNIX_SECONDS:
         return utcnow()
@@ -140,7 +144,8 @@ def _timestamp(payload: JSONObject) -> datetime:
 
 
 def _message_event(payload: JSONObject, origin: Origin) -> ChannelEvent:
-    """incoming / outgoing / outgoingAPI message webhooks share one envelope (reference 5.2-5.4)."""
+    """incoming / outgoing / outgoingAPI message webhooks share one envelope (docs/providers.md, G4,
+    G5, G13)."""
     sender = get_object(payload, "senderData")
     chat_id = get_str(sender, "chatId")
     message_id = get_str(payload, "idMessage")
@@ -181,7 +186,8 @@ def _message_event(payload: JSONObject, origin: Origin) -> ChannelEvent:
 def _edit(
     message_data: JSONObject, origin: Origin, chat_id: str, message_id: str, timestamp: datetime
 ) -> ChannelEvent:
-    """An edit has its own idMessage and names the edited message in stanzaId (reference 6)."""
+    """An edit has its own idMessage and names the edited message in stanzaId (docs/providers.md,
+    G16)."""
     source = get_object(message_data, "editedMessageData")
     target_id = get_str(source, "stanzaId")
     if not target_id:
@@ -212,7 +218,7 @@ def _delete(
 
 
 def _status_event(payload: JSONObject) -> ChannelEvent:
-    """Delivery status of a sent message; chatId is top level here (reference 5.5)."""
+    """Delivery status of a sent message; chatId is top level here (docs/providers.md, G6)."""
     message_id, status = get_str(payload, "idMessage"), get_str(payload, "status")
     if not message_id or not status:
         return Ignored("outgoingMessageStatus without idMessage or status")
@@ -233,7 +239,7 @@ def _state_event(payload: JSONObject) -> ChannelEvent:
 
 
 def _call_event(payload: JSONObject) -> ChannelEvent:
-    """A call has no senderData: the caller is `from` (reference 5.7)."""
+    """A call has no senderData: the caller is `from` (docs/providers.md, G15)."""
     caller, call_id = get_str(payload, "from"), get_str(payload, "idMessage")
     if not caller or not call_id:
         return Ignored("incomingCall without from or idMessage")

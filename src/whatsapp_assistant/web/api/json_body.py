@@ -2,7 +2,8 @@
 
 FastAPI would parse with the standard library: a 5,000-digit integer or a nesting past the
 recursion limit answered its generic 400, and lone surrogates or NUL went on to the database
-(invariant 7). Here one reader answers 400 with our error body, or hands FastAPI clean text.
+(docs/architecture.md, invariant 7). Here one reader answers 400 with our error body, or hands
+FastAPI clean text.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from whatsapp_assistant.web.api import (
 )
 from whatsapp_assistant.web.errors import error_responses
 
-# Every route needs an API key or a signed-in session (invariant 6: each sees one account).
+# Every route needs an API key or a signed-in session (docs/architecture.md, invariant 6: each sees
+# one account).
 api_router = APIRouter(prefix="/api/v1", responses=error_responses(401))
 api_router.include_router(channels.router)
 api_router.include_router(persona.router)

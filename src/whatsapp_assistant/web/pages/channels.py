@@ -44,7 +44,7 @@ STATE_LABELS = {
     "yellowCard": "Sending suspended",
     "unknown": "Not checked yet",
 }
-# What the person has to do for each state Green API reports (green-api.md 5.6).
+# What the person has to do for each state Green API reports (docs/providers.md, G7).
 STATE_ADVICE = {
     "authorized": "Connected: WhatsApp is linked.",
     "notAuthorized": (

@@ -1,8 +1,10 @@
 """Provider webhooks: authenticate, store, commit, answer 200 fast; the reply comes from a job.
 
-A webhook never answers 5xx because of its payload (invariant 7): Green API re-sends a refused
-notification every 60 s and holds back every later one of that number (green-api.md 4.3).
-Only an outage of our own database answers 503, so that nothing is lost (invariant 1).
+A webhook never answers 5xx because of its payload (docs/architecture.md, invariant 7): Green API
+re-sends a refused
+notification every 60 s and holds back every later one of that number (docs/providers.md, G3).
+Only an outage of our own database answers 503, so that nothing is lost (docs/architecture.md,
+invariant 1).
 """
 
 from __future__ import annotations
