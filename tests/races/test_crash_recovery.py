@@ -20,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.builders import create_channel, create_property
 from tests.conftest import ApiAccount
 from tests.conversations.harness import (
+    ANA,
     INSTANCE,
     JAMES,
     WEBHOOK_TOKEN,
+    Service,
     drained,
     fixture,
+    rows_settled,
     wait_until,
 )
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -35,9 +38,11 @@ from tests.races.conftest import (
     Processes,
     claude,
     claude_env,
+    customer_text,
     is_postgres,
     serving,
 )
+from tests.races.tcp_proxy import cuttable_proxy
 from tests.settings import tuned
 from whatsapp_assistant.app import running_services
 from whatsapp_assistant.channels.green_api.payloads import parse_webhook
@@ -76,9 +81,9 @@ def _scripted(fake: FakeAnthropic) -> None:
     fake.responder = lambda _body: RECOVERED_DRAFT
 
 
-async def _exactly_one_reply(green_api: FakeGreenAPI) -> None:
+async def _exactly_one_reply(green_api: FakeGreenAPI, db: Database) -> None:
     await wait_until(lambda: bool(green_api.sent_messages), within=30)
-    await asyncio.sleep(HANG_SECONDS + 1.0)  # a second reply, or the dead draft, would come now
+    await rows_settled(db)  # every process's work is done: a second reply could come no more
     assert [sent["message"] for sent in green_api.sent_messages] == [RECOVERED_DRAFT]
     assert green_api.sent_messages[0]["chatId"] == JAMES
 
@@ -108,7 +113,7 @@ class TestProcessKilledMidDraft:
             await _kill_serve_mid_draft(api_account, fake_green_api, fake_anthropic, processes)
             # The embedded default comes back: its start-up recovery re-derives the reply.
             async with running_services(claude(settings, fake_anthropic), run_worker_here=True):
-                await _exactly_one_reply(fake_green_api)
+                await _exactly_one_reply(fake_green_api, db)
         assert len(fake_anthropic.requests) == 2  # the dead draft, then one more
 
 
@@ -134,7 +139,7 @@ async def _kill_a_worker_mid_draft(
         await wait_until(lambda: len(fake.requests) == 1, within=20)
         workers[await _job_query(db, DRAFTING_WORKER)].kill()
         await processes.workers(1, **env)
-        await _exactly_one_reply(green_api)
+        await _exactly_one_reply(green_api, db)
 
 
 DRAFTING_WORKER = (
@@ -202,7 +207,7 @@ class TestServiceRestartedMidDraft:
         async with running_services(embedded, run_worker_here=True):
             await wait_until(lambda: len(fake_anthropic.requests) == 1, within=20)
         async with running_services(embedded, run_worker_here=True):
-            await _exactly_one_reply(fake_green_api)
+            await _exactly_one_reply(fake_green_api, db)
 
 
 async def _store_without_a_job(db: Database, account: ApiAccount, fake: FakeGreenAPI) -> None:
@@ -302,3 +307,44 @@ class TestSendLeftSendingByADeadProcess:
         row = await _stuck_row(db)
         assert row.status == "sent"
         assert row.provider_message_id == echo["idMessage"]
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("listing")
+class TestDatabaseCut:
+    """jobs/worker.run_worker: a lost database ends procrastinate's worker with an error; it is
+    started again once the database answers, so the customers who write after a PostgreSQL
+    restart are still answered (before, the job queue stopped for good)."""
+
+    async def test_messages_after_a_cut_of_every_database_connection_are_answered(
+        self,
+        database_url: str,
+        settings: Settings,
+        db: Database,
+        api_account: ApiAccount,
+        fake_green_api: FakeGreenAPI,
+    ) -> None:
+        assert is_postgres(database_url)  # marked `postgres`: the SQLite pass deselects it
+        async with cuttable_proxy(database_url) as (proxy, proxied_url):
+            through_proxy = tuned(settings, database_url=proxied_url, worker_in_process=True)
+            async with serving(through_proxy, db, api_account, fake_green_api) as service:
+                before = customer_text(JAMES, "3EB0BEFORECUT0000001", "Any flat in Graça?")
+                assert (await service.post_webhook(before)).status_code == 200
+                await service.wait_for_sends(1)
+
+                proxy.cut()  # what a PostgreSQL restart does to every open connection
+                await asyncio.sleep(1.0)
+                proxy.restore()
+
+                after = customer_text(ANA, "3EB0AFTERCUT00000001", "Olá, têm um T2 na Graça?")
+                await _post_until_stored(service, after)
+                sent = await service.wait_for_sends(2, within=60)
+        assert [message["chatId"] for message in sent] == [JAMES, ANA]
+
+
+async def _post_until_stored(service: Service, payload: dict[str, object]) -> None:
+    """Green API re-sends what was not answered 200 (docs/providers.md, G3): so does this."""
+    deadline = time.monotonic() + 30
+    while (await service.post_webhook(payload)).status_code != 200:
+        assert time.monotonic() < deadline, "the webhook never got through after the cut"
+        await asyncio.sleep(0.5)

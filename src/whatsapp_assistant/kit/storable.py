@@ -22,15 +22,14 @@ def storable_text(text: str) -> str:
 
 
 class StorableInput(BaseModel):
-    """Base of every model built from a user's input: its strings must be storable text.
+    """Base of every model built from a user's input: its strings are cleaned as JSON bodies
+    are (kit/json_input.py), so a form and the API keep the same text."""
 
-    JSON bodies arrive cleaned (kit/json_input.py); this refuses what a form still carries.
-    """
-
-    @field_validator("*")
+    @field_validator("*", mode="before")
     @classmethod
     def _storable_text(cls, value: object) -> object:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and _UNSTORABLE.search(text) for text in texts):
-            raise ValueError("text contains characters that cannot be stored (NUL or surrogates)")
+        if isinstance(value, str):
+            return storable_text(value)
+        if isinstance(value, list):
+            return [storable_text(item) if isinstance(item, str) else item for item in value]
         return value
