@@ -107,6 +107,21 @@ class TestDetectedLanguage:
         assert body["language_pinned"] is False
 
 
+class TestUnreadableMessage:
+    async def test_the_resend_request_is_in_the_conversations_language_once_known(
+        self, service: Service
+    ) -> None:
+        await service.post_webhook(_text("{{SWE001}}"))
+        [first] = await service.wait_for_sends(1)
+        assert "Could you send it again?" in first["message"]  # no language yet: all three
+        assert "Pode reenviá-la?" in first["message"]
+
+        await _say(service, "Olá, procuro um T2 na Graça para comprar, até 400 mil euros.")
+        await service.post_webhook(_text("{{SWE003}}"))
+        sent = await service.wait_for_sends(3)
+        assert sent[-1]["message"] == "Desculpe, a sua mensagem não chegou bem. Pode reenviá-la?"
+
+
 class TestPinnedLanguage:
     async def test_a_pinned_language_is_kept_and_used(self, service: Service) -> None:
         await _say(service, "Hi, I'm looking for a two-bedroom flat in Lisbon to buy.")

@@ -28,11 +28,6 @@ from whatsapp_assistant.kit.clock import utcnow
 
 logger = logging.getLogger(__name__)
 
-RESEND_TEXT = (
-    "Sorry, your last message did not come through. Could you send it again? / "
-    "Lo siento, tu mensaje no llegó bien. ¿Puedes reenviarlo? / "
-    "Desculpe, a sua mensagem não chegou bem. Pode reenviá-la?"
-)
 MAX_DEBOUNCE_WAITS = 5
 
 
@@ -67,7 +62,9 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
     if snapshot.opted_out:
         return await _commit(runtime, snapshot, None, data={})  # mark read, say nothing
     if snapshot.only_undecryptable:
-        return await _commit(runtime, snapshot, RESEND_TEXT, data={"template": "resend"})
+        # Nothing readable came: in the conversation's language if it has one yet, else in all.
+        resend = messages.resend_text(snapshot.request.language)
+        return await _commit(runtime, snapshot, resend, data={"template": "resend"})
     if snapshot.only_voice_notes:
         # Nobody has heard it: no model call, no listings; ask once per run of voice notes.
         text = None if snapshot.asked_to_type else messages.voice_note_text(snapshot.language)

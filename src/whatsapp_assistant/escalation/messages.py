@@ -129,6 +129,20 @@ def opted_in_text(language: str) -> str:
     return _OPTED_IN[_language(language)]
 
 
+_RESEND: dict[str, str] = {
+    "en": "Sorry, your last message did not come through. Could you send it again?",
+    "es": "Lo siento, tu mensaje no llegó bien. ¿Puedes reenviarlo?",
+    "pt": "Desculpe, a sua mensagem não chegou bem. Pode reenviá-la?",
+}
+
+
+def resend_text(language: str | None) -> str:
+    """Ask for a message WhatsApp could not decrypt; in every language while none is known."""
+    if language in _RESEND:
+        return _RESEND[language]
+    return " / ".join(_RESEND[code] for code in LANGUAGES)
+
+
 def voice_note_text(language: str) -> str:
     """Ask the customer to type what they said in a voice note."""
     return _VOICE_NOTE[_language(language)]
