@@ -261,6 +261,13 @@ class TestDemoAndChat:
             process.terminate()
             process.wait(timeout=30)
 
+    @pytest.mark.usefixtures("db")
+    def test_worker_refuses_an_unknown_queue_by_name(self, env: dict[str, str]) -> None:
+        done = run(env, "worker", "--queues", "send,replies")
+        assert done.returncode == 2
+        assert "unknown queue replies" in done.stderr
+        assert "send, reply, scheduled, maintenance" in done.stderr
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -19,6 +19,9 @@ DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/whatsapp-assistant.db"
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - the refused default
 
 ProviderName = Literal["anthropic", "openai", "offline"]
+# Job queues, each worked with its own concurrency (docs/architecture.md, invariant 9).
+QueueName = Literal["send", "reply", "scheduled", "maintenance"]
+QUEUES: tuple[QueueName, ...] = ("send", "reply", "scheduled", "maintenance")
 
 
 class DatabaseSettings(BaseModel):
@@ -44,6 +47,10 @@ class LLMSettings(BaseModel):
     # Outages past the SDK's own retries: tried again this many times, then the agent takes over.
     outage_retries: int = Field(default=2, ge=0, le=10)
     outage_backoff_seconds: float = Field(default=2.0, ge=0, le=300)
+    # Model calls drafting at once, in this process and for one account: an account's burst
+    # waits for its own share and leaves the rest to other accounts' customers.
+    max_concurrent_calls: int = Field(default=500, ge=1, le=10000)
+    max_concurrent_calls_per_account: int = Field(default=100, ge=1, le=10000)
 
 
 class AnthropicSettings(BaseModel):
@@ -78,6 +85,17 @@ class WorkerSettings(BaseModel):
     # A worker silent for this long is dead: its jobs are retried by another one.
     heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
     stalled_after_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # The queues this process works, each with its own number of jobs at once: sends are short
+    # and first, a reply mostly waits on the model, maintenance is the periodic recovery.
+    queues: tuple[QueueName, ...] = QUEUES
+    concurrency_send: int = Field(default=20, ge=1, le=1000)
+    # More reply slots than model calls: a reply over its account's share waits in its slot.
+    concurrency_reply: int = Field(default=1000, ge=1, le=10000)
+    concurrency_scheduled: int = Field(default=20, ge=1, le=1000)
+    concurrency_maintenance: int = Field(default=2, ge=1, le=100)
+
+    def concurrency(self, queue: QueueName) -> int:
+        return int(getattr(self, f"concurrency_{queue}"))
 
 
 class RecoverySettings(BaseModel):

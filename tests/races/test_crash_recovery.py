@@ -9,6 +9,7 @@ the provider's echo showed it got through.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from tests.conversations.harness import (
     WEBHOOK_TOKEN,
     Service,
     drained,
+    eventually,
     fixture,
     rows_settled,
     wait_until,
@@ -48,7 +50,7 @@ from whatsapp_assistant.app import running_services
 from whatsapp_assistant.channels.green_api.payloads import parse_webhook
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import InboundMessage
-from whatsapp_assistant.config import Settings
+from whatsapp_assistant.config import QUEUES, Settings
 from whatsapp_assistant.conversations import recovery
 from whatsapp_assistant.conversations.ingest import IngestResult, ingest_message, ingest_webhook
 from whatsapp_assistant.conversations.models import Message
@@ -131,10 +133,12 @@ async def _kill_a_worker_mid_draft(
     env = claude_env(fake) | FAST_RECOVERY
     here = claude(settings, fake, worker_in_process=False)
     async with serving(here, db, account, green_api) as service:
-        workers: dict[int, Process] = {}
+        workers: dict[int, Process] = {}  # procrastinate's worker id -> its process
         for _ in range(2):  # one at a time, so each registers before the next starts
+            known = await _worker_ids(db)
             [worker] = await processes.workers(1, **env)
-            workers[await _job_query(db, "SELECT max(id) FROM procrastinate_workers")] = worker
+            await eventually(functools.partial(_registered_all_queues, db, known), within=30)
+            workers |= dict.fromkeys(await _worker_ids(db) - known, worker)
         assert (await service.post_webhook(fixture("incoming_text"))).status_code == 200
         await wait_until(lambda: len(fake.requests) == 1, within=20)
         workers[await _job_query(db, DRAFTING_WORKER)].kill()
@@ -146,6 +150,16 @@ DRAFTING_WORKER = (
     "SELECT worker_id FROM procrastinate_jobs"
     " WHERE task_name = 'conversations.reply' AND status = 'doing'"
 )
+
+
+async def _worker_ids(db: Database) -> set[int]:
+    """procrastinate's registered workers: a process registers one per queue it works."""
+    async with db.session_scope() as session:
+        return set((await session.execute(text("SELECT id FROM procrastinate_workers"))).scalars())
+
+
+async def _registered_all_queues(db: Database, known: set[int]) -> bool:
+    return len(await _worker_ids(db) - known) == len(QUEUES)
 
 
 async def _job_query(db: Database, sql: str) -> int:

@@ -121,9 +121,14 @@ class TestEventStream:
                 await post_customer_message(http)
                 conversation_id = await expect_reply_loop(stream)
                 await expect_takeover(http, api_account, stream, conversation_id)
-                assert (await second_screen.expect(is_type("conversation")))["conversation"][
-                    "mode"
-                ] == "human"
+                # The second screen sees the takeover too (after the conversation's earlier
+                # changes, such as its language being detected).
+                taken = await second_screen.expect(
+                    lambda event: (
+                        event["type"] == "conversation" and event["conversation"]["mode"] == "human"
+                    )
+                )
+                assert taken["conversation"]["id"] == conversation_id
                 await other.expect_nothing()
 
     async def test_the_stream_needs_a_valid_api_key(

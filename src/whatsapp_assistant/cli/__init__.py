@@ -22,7 +22,7 @@ from whatsapp_assistant.accounts.schemas import AccountCreate, CreatedAccount, U
 from whatsapp_assistant.app import build_database, create_app, running_services
 from whatsapp_assistant.cli import chat as chat_session
 from whatsapp_assistant.cli import demo as demo_data
-from whatsapp_assistant.config import Settings, load_settings
+from whatsapp_assistant.config import QUEUES, Settings, load_settings
 from whatsapp_assistant.db import migrate as migrations
 from whatsapp_assistant.errors import DomainError
 from whatsapp_assistant.infra.queue import ensure_schema, make_job_app
@@ -112,9 +112,25 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    queues: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated queues to work: send, reply, scheduled, maintenance."),
+    ] = None,
+) -> None:
     """Run a job worker on its own (PostgreSQL deployments; several may run at once)."""
     settings = _settings()
+    if queues is not None:
+        chosen = tuple(name.strip() for name in queues.split(",") if name.strip())
+        unknown = [name for name in chosen if name not in QUEUES]
+        if unknown or not chosen:
+            console.print(
+                f"[red]error:[/red] unknown queue {', '.join(unknown) or '(none)'}; "
+                f"choose from {', '.join(QUEUES)}"
+            )
+            raise typer.Exit(2)
+        worker_settings = settings.worker.model_copy(update={"queues": chosen})
+        settings = settings.model_copy(update={"worker": worker_settings})
     if settings.is_sqlite:
         console.print(
             "[red]error:[/red] a separate worker needs PostgreSQL (set DATABASE_URL); "

@@ -74,7 +74,8 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
     if detection is not None:
         plan = HandoffPlan(detection.reason, snapshot.pending_text, f"rules:{detection.rule}")
         return await _hand_off(runtime, snapshot, plan, data={"rule": detection.rule})
-    draft = await _draft_with_retries(runtime, snapshot)
+    async with runtime.model_calls.claim(snapshot.account_id):
+        draft = await _draft_with_retries(runtime, snapshot)
     if draft is None:
         plan = HandoffPlan("ai_unavailable", "the AI did not answer", "system")
         return await _hand_off(runtime, snapshot, plan, data={}, holding=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from whatsapp_assistant.ai.providers.base import LLMProvider
 from whatsapp_assistant.channels.registry import ChannelRegistry
 from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations.model_calls import ModelCalls
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.infra.queue import JobQueue
 
@@ -23,3 +24,10 @@ class Runtime:
     queue: JobQueue
     llm: LLMProvider
     channels: ChannelRegistry
+    model_calls: ModelCalls = field(init=False)
+
+    def __post_init__(self) -> None:
+        llm = self.settings.llm
+        self.model_calls = ModelCalls(
+            total=llm.max_concurrent_calls, per_account=llm.max_concurrent_calls_per_account
+        )

@@ -20,8 +20,6 @@ from whatsapp_assistant.db.session import on_commit
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "default"
-
 
 class EmbeddedConnector(testing.InMemoryConnector):
     """procrastinate's in-memory connector, fit for a server that runs for months.
@@ -84,14 +82,16 @@ class JobQueue:
         delay_seconds: float = 0,
         **kwargs: Any,
     ) -> None:
-        options: dict[str, Any] = {"queue": QUEUE}
+        # Each task carries its queue (jobs/tasks.py): an unknown name is a bug, not a job for
+        # a queue nobody works.
+        options: dict[str, Any] = {}
         if lock is not None:
             options["lock"] = lock
         if queueing_lock is not None:
             options["queueing_lock"] = queueing_lock
         if delay_seconds > 0:
             options["schedule_in"] = {"seconds": delay_seconds}
-        deferrer = self.app.configure_task(name=task_name, **options)
+        deferrer = self.app.configure_task(name=task_name, allow_unknown=False, **options)
         try:
             await deferrer.defer_async(**kwargs)
         except procrastinate.exceptions.AlreadyEnqueued:

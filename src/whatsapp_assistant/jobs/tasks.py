@@ -31,20 +31,22 @@ def recovery_cron(every_seconds: int) -> str:
 
 
 def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) -> None:
-    @app.task(name=REPLY_JOB, pass_context=True)
+    @app.task(name=REPLY_JOB, queue="reply", pass_context=True)
     async def reply_job(context: JobContext, conversation_id: str) -> None:
         await reply.answer_pending(_runtime(context), uuid.UUID(conversation_id))
 
-    @app.task(name=SEND_JOB, pass_context=True)
+    @app.task(name=SEND_JOB, queue="send", pass_context=True)
     async def send_job(context: JobContext, message_id: str) -> None:
         await outbox.send_message(_runtime(context), uuid.UUID(message_id))
 
     @app.periodic(cron=recovery_cron(recovery_every_seconds), periodic_id="recover")
-    @app.task(name=RECOVER_JOB, pass_context=True, queueing_lock="recover")
+    @app.task(name=RECOVER_JOB, queue="maintenance", pass_context=True, queueing_lock="recover")
     async def recover_job(context: JobContext, timestamp: int) -> None:
         await recovery.recover(_runtime(context))
 
     @app.periodic(cron=recovery_cron(recovery_every_seconds), periodic_id="auto_resume")
-    @app.task(name=AUTO_RESUME_JOB, pass_context=True, queueing_lock="auto_resume")
+    @app.task(
+        name=AUTO_RESUME_JOB, queue="maintenance", pass_context=True, queueing_lock="auto_resume"
+    )
     async def auto_resume_job(context: JobContext, timestamp: int) -> None:
         await auto_resume.resume_due(_runtime(context))

@@ -1,0 +1,202 @@
+"""Queues and model-call shares: no customer waits behind someone else's work
+(docs/architecture.md, invariant 9).
+
+The fake model holds every call of the busy account until the test lets go, so what these tests
+see while it holds is decided by the queues, not by timing."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.builders import create_account, create_channel, create_property
+from tests.conftest import ApiAccount
+from tests.conversations.harness import (
+    Service,
+    drained,
+    start_service,
+    wait_until,
+)
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.green_api import FakeGreenAPI, run_fake_green_api
+from tests.fakes.llm_base import JSON, FakeResponse
+from tests.races.conftest import claude, customer_text
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.db.session import Database
+
+HELD_FOR = 30.0  # the longest a held call waits for the test to let go
+OTHER_AGENCY = "Outra Imobiliária"
+OTHER_INSTANCE = "1109876543"
+OTHER_TOKEN = "other-hook-secret-0123456789"
+
+
+class HeldModel:
+    """Calls for the busy account wait until `release()`; the other agency's are answered."""
+
+    def __init__(self, fake: FakeAnthropic) -> None:
+        self.released = threading.Event()
+        self.held = 0
+        self._lock = threading.Lock()
+        fake.responder = self.answer
+
+    def answer(self, body: JSON) -> FakeResponse | str:
+        if OTHER_AGENCY in json.dumps(body, ensure_ascii=False):
+            return "Temos um T2 em Alfama."
+        with self._lock:
+            self.held += 1
+        self.released.wait(HELD_FOR)
+        return "Here is what Rita has in Lisbon."
+
+    def release(self) -> None:
+        self.released.set()
+
+
+async def _service(
+    settings: Settings,
+    db: Database,
+    account: ApiAccount,
+    green_api: FakeGreenAPI,
+    fake: FakeAnthropic,
+    **changes: object,
+) -> AsyncIterator[Service]:
+    async with db.session_scope() as session:
+        await create_property(session, account.account_id)
+    async for running in start_service(claude(settings, fake, **changes), db, account, green_api):
+        yield running
+
+
+def _chat(index: int) -> str:
+    return f"44770090{index:04d}@c.us"
+
+
+async def _burst(service: Service, customers: int) -> None:
+    for index in range(customers):
+        message = customer_text(_chat(index), f"3EB0BURST{index:011d}", "Any flat in Lisbon?")
+        assert (await service.post_webhook(message)).status_code == 200
+
+
+class TestSendsNeverWaitBehindReplies:
+    @pytest.fixture
+    async def busy(
+        self,
+        settings: Settings,
+        db: Database,
+        api_account: ApiAccount,
+        fake_green_api: FakeGreenAPI,
+        fake_anthropic: FakeAnthropic,
+    ) -> AsyncIterator[Service]:
+        # Two reply slots, both taken by drafts the model holds: with one queue for all jobs,
+        # the agent's message would wait for a free slot until the model lets go.
+        async for running in _service(
+            settings,
+            db,
+            api_account,
+            fake_green_api,
+            fake_anthropic,
+            worker_concurrency_reply=2,
+        ):
+            yield running
+
+    async def test_the_agents_message_goes_out_while_every_reply_slot_waits_on_the_model(
+        self, busy: Service, fake_anthropic: FakeAnthropic, fake_green_api: FakeGreenAPI
+    ) -> None:
+        model = HeldModel(fake_anthropic)
+        await _burst(busy, 3)
+        await wait_until(lambda: model.held == 2)  # both reply slots are drafting
+        conversations = await busy.client.get("/api/v1/conversations", headers=busy.account.headers)
+        [waiting] = [c for c in conversations.json() if c["contact"]["chat_id"] == _chat(2)]
+
+        written = await busy.client.post(
+            f"/api/v1/conversations/{waiting['id']}/messages",
+            headers=busy.account.headers,
+            json={"text": "Hi, Rita here: I'll call you in five minutes."},
+        )
+        assert written.status_code == 202, written.text
+
+        await wait_until(lambda: len(fake_green_api.sent_messages) == 1)
+        assert not model.released.is_set()  # delivered while the model still held every draft
+        [sent] = fake_green_api.sent_messages
+        assert sent["chatId"] == _chat(2)
+        assert sent["message"].startswith("Hi, Rita here")
+        model.release()
+        await drained(busy)
+        assert len(fake_green_api.sent_messages) == 3  # the two drafts, then nothing else
+
+
+class TestOneAccountsBurst:
+    @pytest.fixture
+    async def shared(
+        self,
+        settings: Settings,
+        db: Database,
+        api_account: ApiAccount,
+        fake_green_api: FakeGreenAPI,
+        fake_anthropic: FakeAnthropic,
+    ) -> AsyncIterator[Service]:
+        async for running in _service(
+            settings,
+            db,
+            api_account,
+            fake_green_api,
+            fake_anthropic,
+            # Room in the reply queue for everyone; four model calls in all, two per account.
+            worker_concurrency_reply=12,
+            llm_max_concurrent_calls=4,
+            llm_max_concurrent_calls_per_account=2,
+        ):
+            yield running
+
+    async def test_another_accounts_customer_is_answered_while_the_burst_waits(
+        self,
+        shared: Service,
+        db: Database,
+        fake_anthropic: FakeAnthropic,
+        fake_green_api: FakeGreenAPI,
+    ) -> None:
+        model = HeldModel(fake_anthropic)
+        with run_fake_green_api(OTHER_INSTANCE) as other_green_api:
+            await _other_agency(db, other_green_api)
+            await self._race(shared, model, fake_green_api, other_green_api)
+
+    async def _race(
+        self,
+        shared: Service,
+        model: HeldModel,
+        fake_green_api: FakeGreenAPI,
+        other_green_api: FakeGreenAPI,
+    ) -> None:
+        await _burst(shared, 8)  # more than all the model calls
+        await wait_until(lambda: model.held == 2)  # the burst drafts its share, no more
+
+        ana = customer_text("351912345678@c.us", "3EB0OTHERAGENCY00001", "Olá, têm T2?")
+        ana["instanceData"]["idInstance"] = int(OTHER_INSTANCE)
+        answer = await shared.post_webhook(ana, token=OTHER_TOKEN)
+        assert answer.status_code == 200, answer.text
+
+        await wait_until(lambda: len(other_green_api.sent_messages) == 1)
+        assert not model.released.is_set()  # answered while the burst's calls were still held
+        assert model.held == 2  # and the burst never took more than its share
+        model.release()
+        await drained(shared)
+        chats = sorted(message["chatId"] for message in fake_green_api.sent_messages)
+        assert chats == sorted(_chat(index) for index in range(8))  # each of the burst, once
+        assert len(other_green_api.sent_messages) == 1
+
+
+async def _other_agency(db: Database, green_api: FakeGreenAPI) -> None:
+    async with db.session_scope() as session:
+        account = await create_account(session, name=OTHER_AGENCY)
+        await create_property(
+            session, account.id, title="T2 em Alfama", neighborhood="Alfama", city="Lisbon"
+        )
+        await create_channel(
+            session,
+            account.id,
+            external_id=OTHER_INSTANCE,
+            api_url=green_api.base_url,
+            api_token=green_api.token,
+            webhook_token=OTHER_TOKEN,
+        )
