@@ -5,16 +5,36 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
+from whatsapp_assistant.kit.text import fold
+
+# The folded search columns, each with a trigram index on PostgreSQL (docs/decisions.md, 6).
+SEARCH_COLUMNS = ("place_text", "body_text", "reference_text")
+
+
+def _trigram_index(column: str) -> Index:
+    # PostgreSQL only: SQLite scans the folded columns (the env's include_object skips it there).
+    index = Index(
+        f"ix_properties_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        info={"postgresql_only": True},
+    )
+    return index.ddl_if(dialect="postgresql")
 
 
 class Property(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "properties"
     # A re-imported sheet updates its rows by reference; NULLs (no reference) never collide.
-    __table_args__ = (UniqueConstraint("account_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "reference"),
+        *(_trigram_index(column) for column in SEARCH_COLUMNS),
+    )
 
     reference: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
@@ -32,3 +52,47 @@ class Property(IdMixin, TimestampMixin, TenantMixin, Base):
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="available", index=True)
     url: Mapped[str | None] = mapped_column(String(500))
+    # Derived, never written by hand: the accent- and case-folded text that search matches
+    # (docs/decisions.md, 6), kept by the mapper events below on every insert and update.
+    place_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reference_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+def search_texts(
+    *,
+    reference: str | None,
+    title: str,
+    city: str,
+    neighborhood: str | None,
+    address: str | None,
+    description: str | None,
+    features: list[str] | None,
+) -> dict[str, str]:
+    """The folded search columns of one listing (also used by bulk inserts and the backfill)."""
+    places = " ".join(filter(None, [city, neighborhood, address]))
+    return {
+        "place_text": fold(places),
+        "body_text": fold(" ".join([title, description or "", *(features or [])])),
+        "reference_text": fold(reference or ""),
+    }
+
+
+def refresh_search_texts(prop: Property) -> None:
+    values = search_texts(
+        reference=prop.reference,
+        title=prop.title,
+        city=prop.city,
+        neighborhood=prop.neighborhood,
+        address=prop.address,
+        description=prop.description,
+        features=prop.features,
+    )
+    for name, value in values.items():
+        setattr(prop, name, value)
+
+
+@event.listens_for(Property, "before_insert")
+@event.listens_for(Property, "before_update")
+def _keep_search_texts(_mapper: Mapper[Property], _connection: Connection, prop: Property) -> None:
+    refresh_search_texts(prop)

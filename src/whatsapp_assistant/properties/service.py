@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.kit.text import fold
@@ -137,80 +138,82 @@ async def delete_property(
     )
 
 
-def _search_stmt(account_id: uuid.UUID, filters: PropertyFilters) -> Select[Property]:
-    stmt = for_account(select(Property), Property, account_id)
+def _contains(column: InstrumentedAttribute[str], word: str) -> ColumnElement[bool]:
+    # The column and the word are both folded by kit/text.fold, so LIKE (escaped) is a plain
+    # substring test on both databases (docs/decisions.md, 6).
+    return column.contains(word, autoescape=True)
+
+
+def _conditions(filters: PropertyFilters, query: str = "") -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     if filters.status not in (None, "any"):
-        stmt = stmt.where(Property.status == filters.status)
+        where.append(Property.status == filters.status)
     if filters.listing_type is not None:
-        stmt = stmt.where(Property.listing_type == filters.listing_type)
+        where.append(Property.listing_type == filters.listing_type)
     if filters.property_type:
-        stmt = stmt.where(Property.property_type == normalise_property_type(filters.property_type))
+        where.append(Property.property_type == normalise_property_type(filters.property_type))
     if filters.min_price is not None:
-        stmt = stmt.where(Property.price >= filters.min_price)
+        where.append(Property.price >= filters.min_price)
     if filters.max_price is not None:
-        stmt = stmt.where(Property.price <= filters.max_price)
+        where.append(Property.price <= filters.max_price)
     if filters.min_bedrooms is not None:
-        stmt = stmt.where(Property.bedrooms >= filters.min_bedrooms)
-    return stmt.order_by(Property.price, Property.id)
-
-
-def _matches_words(prop: Property, filters: PropertyFilters) -> bool:
-    # Accent- and case-insensitive matching done in Python: SQLite has no unaccent, and the
-    # candidate set is already narrowed to one account's listings by the SQL filters.
+        where.append(Property.bedrooms >= filters.min_bedrooms)
     if filters.location:
-        place = fold(" ".join(filter(None, [prop.city, prop.neighborhood, prop.address])))
-        if not any(fold(wanted) in place for wanted in filters.location):
-            return False
+        # Any of the places, each inside the joined city, neighbourhood and address.
+        places = [_contains(Property.place_text, fold(wanted)) for wanted in filters.location]
+        where.append(or_(*places))
     if filters.text:
-        haystack = fold(" ".join([prop.title, prop.description, *prop.features]))
-        if not all(word in haystack for word in fold(filters.text).split()):
-            return False
-    return True
+        where += [_contains(Property.body_text, word) for word in fold(filters.text).split()]
+    # A person's one search box: each word may name the place, the reference or the text,
+    # where `location` and `text` must each match on their own.
+    for word in fold(query).split():
+        columns = (Property.place_text, Property.body_text, Property.reference_text)
+        where.append(or_(*(_contains(column, word) for column in columns)))
+    return where
 
 
-async def _matching(
-    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters
-) -> list[Property]:
-    rows = (await session.execute(_search_stmt(account_id, filters))).scalars().all()
-    return [prop for prop in rows if _matches_words(prop, filters)]
+async def _page(
+    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters, query: str = ""
+) -> Sequence[Property]:
+    stmt = for_account(select(Property), Property, account_id).where(*_conditions(filters, query))
+    stmt = stmt.order_by(Property.price, Property.id).limit(filters.limit).offset(filters.offset)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def _count(
+    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters, query: str = ""
+) -> int:
+    stmt = for_account(select(func.count()).select_from(Property), Property, account_id)
+    return (await session.execute(stmt.where(*_conditions(filters, query)))).scalar_one()
 
 
 async def search_properties(
     session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters
 ) -> Sequence[Property]:
-    matching = await _matching(session, account_id, filters)
-    return matching[filters.offset : filters.offset + filters.limit]
+    return await _page(session, account_id, filters)
 
 
 async def list_properties(
     session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters
 ) -> PropertyPage:
     """The same search as search_properties, with the number of matches beyond the page."""
-    matching = await _matching(session, account_id, filters)
-    page = matching[filters.offset : filters.offset + filters.limit]
-    return PropertyPage(
-        items=[PropertyRead.model_validate(prop) for prop in page], total=len(matching)
-    )
-
-
-def _matches_query(prop: Property, query: str) -> bool:
-    # A person's one search box: each word may name the place, the reference or the text,
-    # where `location` and `text` of PropertyFilters must each match on their own.
-    places = [prop.reference, prop.city, prop.neighborhood, prop.address]
-    haystack = fold(" ".join([*filter(None, places), prop.title, prop.description, *prop.features]))
-    return all(word in haystack for word in fold(query).split())
+    return await list_properties_matching(session, account_id, filters, "")
 
 
 async def list_properties_matching(
     session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters, query: str
 ) -> PropertyPage:
     """list_properties, keeping the listings where every word of `query` appears somewhere."""
-    matching = [
-        prop
-        for prop in await _matching(session, account_id, filters)
-        if _matches_query(prop, query)
-    ]
-    page = matching[filters.offset : filters.offset + filters.limit]
-    return PropertyPage(
-        items=[PropertyRead.model_validate(prop) for prop in page], total=len(matching)
-    )
+    page = await _page(session, account_id, filters, query)
+    # A full page or a later page may have matches beyond it; otherwise the page is the count.
+    if len(page) < filters.limit and (page or filters.offset == 0):
+        total = filters.offset + len(page)
+    else:
+        total = await _count(session, account_id, filters, query)
+    return PropertyPage(items=[PropertyRead.model_validate(prop) for prop in page], total=total)
+
+
+async def has_properties(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    """Whether the account has any listing at all, whatever its status."""
+    stmt = for_account(select(Property.id), Property, account_id)
+    return bool((await session.execute(select(stmt.exists()))).scalar())

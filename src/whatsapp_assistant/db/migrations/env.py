@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import Index
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -21,12 +22,22 @@ def _include_object(
     return not (type_ == "table" and reflected and compare_to is None)
 
 
+def _include_postgres_only(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # An index marked postgresql_only (a trigram index) exists on PostgreSQL alone.
+    if isinstance(obj, Index) and obj.info.get("postgresql_only"):
+        return False
+    return _include_object(obj, name, type_, reflected, compare_to)
+
+
 def _run(connection: Connection) -> None:
+    postgres = connection.dialect.name == "postgresql"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        include_object=_include_object,
+        include_object=_include_object if postgres else _include_postgres_only,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -130,8 +130,7 @@ def money(item: PropertyRead | Property) -> str:
 
 
 async def _has_listings(session: AsyncSession, account_id: uuid.UUID) -> bool:
-    everything = PropertyListQuery(status="any", limit=1)
-    return (await properties.list_properties(session, account_id, everything)).total > 0
+    return await properties.has_properties(session, account_id)
 
 
 @router.get("/listings")
