@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import update
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
 from bench.support import main, percentile
 from tests.conftest import lifespan
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -31,6 +37,8 @@ from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.schemas import AccountCreate
 from whatsapp_assistant.app import build_database, create_app
 from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.states import MessageStatus, Mode
 from whatsapp_assistant.properties.importer import import_csv
 from whatsapp_assistant.properties.samples import sample_listings_text
 
@@ -134,7 +142,22 @@ async def _burst(
                 for agency, green_api in enumerate(green_apis):
                     while len(waits[agency]) < len(green_api.sent_messages):
                         waits[agency].append(now - started)
+    await _set_aside(settings)
     return waits
+
+
+async def _set_aside(settings: Settings) -> None:
+    """What a burst left unanswered must not load the next one: its conversations go to the
+    agent and its unsent rows are cancelled (the next app's recovery would take them up)."""
+    db = build_database(settings)
+    async with db.session_scope() as session:
+        await session.execute(update(Conversation).values(mode=Mode.HUMAN))
+        await session.execute(
+            update(Message)
+            .where(Message.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]))
+            .values(status=MessageStatus.CANCELLED)
+        )
+    await db.dispose()
 
 
 def _share_within(waits: list[float], expected: int, limit: float) -> float:

@@ -140,8 +140,11 @@ async def delete_property(
 
 def _contains(column: InstrumentedAttribute[str], word: str) -> ColumnElement[bool]:
     # The column and the word are both folded by kit/text.fold, so LIKE (escaped) is a plain
-    # substring test on both databases (docs/decisions.md, 6).
-    return column.contains(word, autoescape=True)
+    # substring test on both databases (docs/decisions.md, 6). The whole pattern is one
+    # parameter: PostgreSQL's planner sees '%graca%' and can use the trigram index, where
+    # '%' || :word || '%' hides the pattern from it.
+    escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return column.like(f"%{escaped}%", escape="/")
 
 
 def _conditions(filters: PropertyFilters, query: str = "") -> list[ColumnElement[bool]]:
