@@ -218,6 +218,8 @@ def _handler_for(fake: FakeGreenAPI) -> type[BaseHTTPRequestHandler]:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 1024  # a burst of sends at once: the default backlog of 5 drops them
+
     daemon_threads = True
 
     @override

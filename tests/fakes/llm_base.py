@@ -43,6 +43,12 @@ class FakeResponse:
 Responder = Callable[[JSON], "FakeResponse | str"]
 
 
+class _BurstServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of customers makes hundreds of model
+    # calls at once, and the kernel would drop the connections past the backlog.
+    request_queue_size = 1024
+
+
 class FakeLLMServer:
     """Subclasses route and validate; this class serves, records and plays the script."""
 
@@ -107,7 +113,7 @@ class FakeLLMServer:
         return f"http://{host!s}:{port}{self.base_path()}"
 
     def start(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _BurstServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True  # a hanging answer must not block shutdown
         # A short poll interval keeps shutdown (one per test) fast.
         self._thread = threading.Thread(
