@@ -124,13 +124,16 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, **options)
         return
     console.print(f"{workers} web processes; jobs run in `whatsapp-assistant worker` processes")
-    # Each process builds its own app (engine, pools, pub/sub) from the environment.
+    # Each process builds its own app (engine, pools, pub/sub) from the environment. Loading
+    # the language models holds a starting process for seconds on a busy machine: the
+    # supervisor's 5 s health check would kill and restart it over and over.
     uvicorn.run(
         "whatsapp_assistant.cli:web_process_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        timeout_worker_healthcheck=60,
         **options,
     )
 
