@@ -163,6 +163,18 @@ def wrk(port: int, script: Path, run: str, duration: str = DURATION) -> dict[str
     return figures
 
 
+PROFILE_FILE = Path(tempfile.gettempdir()) / "webhook_ingest_profile.txt"
+
+
+def top_frames(path: Path, count: int = 12) -> dict[str, int]:
+    """py-spy's raw stacks as the functions most often on top (where the CPU went)."""
+    on_top = Counter[str]()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stack, _, samples = line.rpartition(" ")
+        on_top[stack.rsplit(";", 1)[-1]] += int(samples)
+    return dict(on_top.most_common(count))
+
+
 def activity_sampler(plain_url: str, name: str) -> tuple[threading.Event, Counter[str]]:
     """Counts what this database's connections are doing, sampled every 100 ms."""
     stop, seen = threading.Event(), Counter[str]()
@@ -201,7 +213,7 @@ def measure(
                 "-f",
                 "raw",
                 "-o",
-                str(RESULTS / "webhook_ingest_profile.txt"),
+                str(PROFILE_FILE),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -210,6 +222,7 @@ def measure(
     stop.set()
     if profiler is not None:
         profiler.wait(timeout=60)
+        figures["profile_self_samples"] = top_frames(PROFILE_FILE)
     total = sum(seen.values()) or 1
     figures["connections_by_state"] = {
         state: round(count / total, 3) for state, count in seen.most_common(6)

@@ -71,8 +71,19 @@ def publish_cancelled(
 
 
 async def publish_conversation(session: AsyncSession, conversation: Conversation) -> None:
-    """The conversation as the inbox API shows it, read once the change has committed: the
-    inbox's query runs after the transaction, never inside it (a webhook's stays short)."""
+    """The conversation as the inbox API shows it, once the change has committed.
+
+    On PostgreSQL the inbox's queries run after the commit, on another connection: a webhook's
+    transaction stays short. On SQLite they run inside the transaction, as before: there one
+    process's writes queue behind one lock anyway, and a reading connection opened after each
+    commit held concurrent webhooks off the lock past its busy timeout (tests/races).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.flush()  # the escalation or opt-out made in this transaction is read back
+        read = await inbox.describe(session, conversation)
+        shaped: Event = {"type": "conversation", "conversation": read.model_dump(mode="json")}
+        publish_on_commit(session, conversation.account_id, shaped)
+        return
     engine = session.bind
     # Held from now: the contact the transaction loaded, so it is not read again.
     contact = session.identity_map.get(identity_key(Contact, conversation.contact_id))
