@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from whatsapp_assistant.accounts.models import Account
 from whatsapp_assistant.channels.models import Channel, WebhookEvent
@@ -32,7 +34,7 @@ from whatsapp_assistant.conversations.threads import (
     open_conversation,
     open_thread,
 )
-from whatsapp_assistant.db.engine import dialect_insert
+from whatsapp_assistant.db.engine import bound_values, dialect_of, insert_for
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.ids import new_id
 
@@ -60,23 +62,21 @@ async def record_webhook(
     detail: str = "",
 ) -> bool:
     """Keep the raw body for audit and replay; False when this notification was seen before."""
-    stmt = dialect_insert(session, WebhookEvent).values(
-        id=new_id(),
-        provider=provider,
-        channel_id=channel.id if channel else None,
-        account_id=channel.account_id if channel else None,
-        event_type=parsed.event_type if parsed else "",
-        dedup_key=parsed.dedup_key if parsed else None,
-        outcome=outcome,
-        detail=detail[:2000],
-        payload=payload if isinstance(payload, dict) else {"raw": payload},
-        received_at=utcnow(),
-    )
+    values = {
+        "id": new_id(),
+        "provider": provider,
+        "channel_id": channel.id if channel else None,
+        "account_id": channel.account_id if channel else None,
+        "event_type": parsed.event_type if parsed else "",
+        "dedup_key": parsed.dedup_key if parsed else None,
+        "outcome": outcome,
+        "detail": detail[:2000],
+        "payload": payload if isinstance(payload, dict) else {"raw": payload},
+        "received_at": utcnow(),
+    }
     # The unique key decides, in the one statement: no savepoint, no re-read.
-    keep = stmt.on_conflict_do_nothing(
-        index_elements=[WebhookEvent.provider, WebhookEvent.dedup_key]
-    ).returning(WebhookEvent.id)
-    return (await session.execute(keep)).first() is not None
+    keep = _webhook_insert(dialect_of(session))
+    return (await session.execute(keep, values)).first() is not None
 
 
 async def ingest_webhook(
@@ -155,15 +155,66 @@ async def ingest_message(
 async def store_once(session: AsyncSession, values: dict[str, Any]) -> Message | None:
     """INSERT the message unless its chat already has its provider id (then None): the unique
     key decides in one statement (docs/architecture.md, invariant 1)."""
-    stmt = (
-        dialect_insert(session, Message)
-        .values(values)
+    complete = dict.fromkeys(_MESSAGE_COLUMNS) | {"data": {}, "text": ""} | values
+    message: Message | None = (
+        await session.scalars(_message_insert(dialect_of(session)), complete)
+    ).one_or_none()
+    return message
+
+
+_WEBHOOK_COLUMNS = (
+    "id",
+    "provider",
+    "channel_id",
+    "account_id",
+    "event_type",
+    "dedup_key",
+    "outcome",
+    "detail",
+    "payload",
+    "received_at",
+)
+_MESSAGE_COLUMNS = (
+    "id",
+    "account_id",
+    "conversation_id",
+    "channel_id",
+    "direction",
+    "author",
+    "kind",
+    "text",
+    "media_url",
+    "media_mime",
+    "data",
+    "provider_message_id",
+    "reply_to_provider_id",
+    "sender_id",
+    "status",
+    "created_at",
+)
+
+
+# Built once per backend: building an INSERT ... ON CONFLICT costs more CPU than running it.
+@cache
+def _webhook_insert(dialect: str) -> ReturningInsert[Any]:
+    return (
+        insert_for(dialect, WebhookEvent)
+        .values(bound_values(WebhookEvent, _WEBHOOK_COLUMNS))
+        .on_conflict_do_nothing(index_elements=[WebhookEvent.provider, WebhookEvent.dedup_key])
+        .returning(WebhookEvent.id)
+    )
+
+
+@cache
+def _message_insert(dialect: str) -> ReturningInsert[Any]:
+    return (
+        insert_for(dialect, Message)
+        .values(bound_values(Message, _MESSAGE_COLUMNS))
         .on_conflict_do_nothing(
             index_elements=[Message.conversation_id, Message.provider_message_id]
         )
         .returning(Message)
     )
-    return (await session.scalars(stmt)).one_or_none()
 
 
 async def _typed_on_phone(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.conversations.models import Contact, Conversation
-from whatsapp_assistant.db.engine import dialect_insert
+from whatsapp_assistant.db.engine import bound_values, dialect_of, insert_for
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.ids import new_id
 from whatsapp_assistant.kit.phone import is_group_chat, phone_from_chat_id
@@ -64,45 +67,71 @@ async def open_thread(
     return Thread(conversation, contact, opened)
 
 
+_CONTACT_COLUMNS = (
+    "id",
+    "account_id",
+    "channel_id",
+    "chat_id",
+    "phone",
+    "name",
+    "created_at",
+    "updated_at",
+)
+_CONVERSATION_COLUMNS = ("id", "account_id", "channel_id", "contact_id", "is_group")
+
+
+@cache
+def _contact_upsert(dialect: str) -> ReturningInsert[Any]:
+    stmt = insert_for(dialect, Contact).values(bound_values(Contact, _CONTACT_COLUMNS))
+    # A name learnt later fills an empty one; a name the contact has is kept.
+    return stmt.on_conflict_do_update(
+        index_elements=[Contact.channel_id, Contact.chat_id],
+        set_={"name": case((Contact.name == "", stmt.excluded.name), else_=Contact.name)},
+    ).returning(Contact)
+
+
+@cache
+def _conversation_upsert(dialect: str) -> ReturningInsert[Any]:
+    stmt = insert_for(dialect, Conversation).values(
+        bound_values(Conversation, _CONVERSATION_COLUMNS)
+    )
+    # A no-op update: ON CONFLICT DO NOTHING would return no row for a known conversation.
+    return stmt.on_conflict_do_update(
+        index_elements=[Conversation.channel_id, Conversation.contact_id],
+        set_={"is_group": Conversation.is_group},
+    ).returning(Conversation)
+
+
 async def _upsert_contact(
     session: AsyncSession, channel: Channel, chat_id: str, *, name: str
 ) -> Contact:
     now = utcnow()
-    stmt = dialect_insert(session, Contact).values(
-        id=new_id(),
-        account_id=channel.account_id,
-        channel_id=channel.id,
-        chat_id=chat_id,
-        phone=phone_from_chat_id(chat_id),
-        name=name,
-        created_at=now,
-        updated_at=now,
-    )
-    # A name learnt later fills an empty one; a name the contact has is kept.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Contact.channel_id, Contact.chat_id],
-        set_={"name": case((Contact.name == "", stmt.excluded.name), else_=Contact.name)},
-    )
-    result = await session.scalars(stmt.returning(Contact), execution_options=_REFRESH)
-    return result.one()
+    values = {
+        "id": new_id(),
+        "account_id": channel.account_id,
+        "channel_id": channel.id,
+        "chat_id": chat_id,
+        "phone": phone_from_chat_id(chat_id),
+        "name": name,
+        "created_at": now,
+        "updated_at": now,
+    }
+    stmt = _contact_upsert(dialect_of(session))
+    contact: Contact = (await session.scalars(stmt, values, execution_options=_REFRESH)).one()
+    return contact
 
 
 async def _upsert_conversation(
     session: AsyncSession, channel: Channel, contact: Contact, chat_id: str
 ) -> tuple[Conversation, bool]:
-    conversation_id = new_id()
-    stmt = dialect_insert(session, Conversation).values(
-        id=conversation_id,
-        account_id=channel.account_id,
-        channel_id=channel.id,
-        contact_id=contact.id,
-        is_group=is_group_chat(chat_id),
-    )
-    # A no-op update: ON CONFLICT DO NOTHING would return no row for a known conversation.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Conversation.channel_id, Conversation.contact_id],
-        set_={"is_group": Conversation.is_group},
-    )
-    result = await session.scalars(stmt.returning(Conversation), execution_options=_REFRESH)
-    conversation = result.one()
-    return conversation, conversation.id == conversation_id
+    values = {
+        "id": new_id(),
+        "account_id": channel.account_id,
+        "channel_id": channel.id,
+        "contact_id": contact.id,
+        "is_group": is_group_chat(chat_id),
+    }
+    stmt = _conversation_upsert(dialect_of(session))
+    result = await session.scalars(stmt, values, execution_options=_REFRESH)
+    conversation: Conversation = result.one()
+    return conversation, conversation.id == values["id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import BindParameter, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -50,6 +50,19 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def dialect_insert(session: AsyncSession, entity: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT with the backend's ON CONFLICT clause: one round trip where a savepoint and a
     re-read would take several (both backends spell `on_conflict_do_*` alike)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return sqlite.insert(entity)
-    return postgresql.insert(entity)
+    return insert_for(dialect_of(session), entity)
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(dialect: str, entity: Any) -> postgresql.Insert | sqlite.Insert:
+    return sqlite.insert(entity) if dialect == "sqlite" else postgresql.insert(entity)
+
+
+def bound_values(entity: Any, names: tuple[str, ...]) -> dict[str, BindParameter[Any]]:
+    """`values()` of bind parameters named as the columns, so a statement is built once and run
+    with plain dicts: building an INSERT ... ON CONFLICT costs more CPU than running it."""
+    table = entity.__table__
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
