@@ -347,3 +347,70 @@ class TestServe:
         [sent] = fake_green_api.sent_messages
         assert sent["chatId"] == "447700900123@c.us"
         assert "Sunny T2 in Graça with terrace" in sent["message"]
+
+
+class TestServeWorkers:
+    def test_several_web_processes_need_postgresql(
+        self, env: dict[str, str], database_url: str
+    ) -> None:
+        if not database_url.startswith("sqlite"):
+            pytest.skip("the refusal is SQLite's")
+        done = run(env, "serve", "--workers", "2")
+        assert done.returncode == 2
+        assert "--workers above 1 needs PostgreSQL" in done.stderr
+
+    @pytest.mark.postgres
+    @pytest.mark.usefixtures("db")
+    def test_two_web_processes_and_a_worker_answer_a_customer_once(
+        self, env: dict[str, str], fake_green_api: FakeGreenAPI
+    ) -> None:
+        port = _free_port()
+        account = create_account(env)
+        web = subprocess.Popen(  # noqa: S603 - our own CLI
+            [*CLI, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        jobs = subprocess.Popen(  # noqa: S603 - our own CLI
+            [*CLI, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for_health(base)
+            auth = {"Authorization": f"Bearer {account['api_key']}"}
+            channel = {
+                "type": "green_api",
+                "id_instance": "1101823456",
+                "api_token": fake_green_api.token,
+                "api_url": fake_green_api.base_url,
+                "webhook_token": "live-webhook-token-0001",
+            }
+            created = httpx.post(f"{base}/api/v1/channels", headers=auth, json=channel)
+            assert created.status_code == 201
+            hook = {"Authorization": "Bearer live-webhook-token-0001"}
+            for _ in range(4):  # spread over both processes, one stored
+                answer = httpx.post(
+                    f"{base}/webhooks/green-api", headers=hook, content=FIXTURE.read_bytes()
+                )
+                assert answer.status_code == 200
+            deadline = time.monotonic() + 30
+            while not fake_green_api.sent_messages and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)  # a second reply, if any, would arrive now
+            assert len(fake_green_api.sent_messages) == 1
+        finally:
+            for process in (web, jobs):
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def _wait_for_health(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{base} never became healthy")

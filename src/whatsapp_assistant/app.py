@@ -50,7 +50,11 @@ async def running_services(settings: Settings, *, run_worker_here: bool) -> Asyn
     """Everything the product needs at run time; with run_worker_here, jobs run in this process."""
     pubsub = make_pubsub(settings)
     db = build_database(settings, pubsub=pubsub)
-    job_app = make_job_app(settings.database.url)
+    job_app = make_job_app(
+        settings.database.url,
+        pool_min=settings.database.job_pool_min,
+        pool_max=settings.database.job_pool_max,
+    )
     register_tasks(job_app, recovery_every_seconds=settings.recovery.every_seconds)
     channels = make_registry(settings)
     llm = make_provider(settings)

@@ -26,6 +26,18 @@ QUEUES: tuple[QueueName, ...] = ("send", "reply", "scheduled", "maintenance")
 
 class DatabaseSettings(BaseModel):
     url: str = DEFAULT_SQLITE_URL
+    # PostgreSQL connections per process (each `serve` process and each `worker`): the
+    # SQLAlchemy pool and its overflow, and the job queue's own pool (README, "Sizing").
+    pool_size: int = Field(default=10, ge=1, le=200)
+    max_overflow: int = Field(default=10, ge=0, le=200)
+    job_pool_min: int = Field(default=2, ge=1, le=200)
+    job_pool_max: int = Field(default=12, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _job_pool_bounds(self) -> DatabaseSettings:
+        if self.job_pool_min > self.job_pool_max:
+            raise ValueError("DATABASE_JOB_POOL_MIN must not exceed DATABASE_JOB_POOL_MAX")
+        return self
 
 
 class RedisSettings(BaseModel):
@@ -113,6 +125,9 @@ class SendSettings(BaseModel):
 
 class WebhookSettings(BaseModel):
     max_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # A channel's webhook token is checked against a copy this old at most (0: read every time);
+    # a change made in another process is seen within it.
+    channel_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
 
 class SessionSettings(BaseModel):

@@ -92,6 +92,12 @@ def detect_language(text: str, *, default: str | None = None) -> Language:
     return guess or as_language(default) or "en"
 
 
+def reads_latest_only(current: str | None, latest: str) -> bool:
+    """Whether `follow` decides from `latest` alone, whatever came before: the language is known
+    and `latest` holds a sentence's worth (so the conversation does too)."""
+    return as_language(current) is not None and _letters(latest) >= SWITCH_LETTERS
+
+
 def follow(current: str | None, *, so_far: str, latest: str) -> Language | None:
     """The conversation's language after the customer wrote `latest` (`so_far` includes it).
 

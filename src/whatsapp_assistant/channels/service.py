@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from whatsapp_assistant.channels.errors import SendError
 from whatsapp_assistant.channels.models import Channel
@@ -157,6 +161,75 @@ async def find_by_external_id(
         Channel.type == channel_type, Channel.external_id == external_id, Channel.active.is_(True)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_for_webhook(
+    session: AsyncSession, channel_type: str, external_id: str, *, cache_seconds: float
+) -> Channel | None:
+    """`find_by_external_id` through a short-lived per-process cache: every webhook carries
+    its instance id and token, and a query per webhook to check them is most of its cost.
+
+    The cached row (token included) serves this process for at most `cache_seconds`; any
+    change of a channel or deletion of an account made through this process drops it at once.
+    Another process's change shows here within `cache_seconds`.
+    """
+    if cache_seconds <= 0:
+        return await find_by_external_id(session, channel_type, external_id)
+    entries = _WEBHOOK_CHANNELS.setdefault(session.get_bind(), {})
+    key = (channel_type, external_id)
+    entry = entries.get(key)
+    if entry is None or entry.expires_at <= time.monotonic():
+        found = await find_by_external_id(session, channel_type, external_id)
+        if found is None:
+            entries.pop(key, None)  # an unknown id is not kept: it may be connected any moment
+            return None
+        entry = _Cached(_detached_copy(found), time.monotonic() + cache_seconds)
+        entries[key] = entry
+        return found
+    # The copy joins this session as a loaded row would, with no query (and stays clean itself).
+    return await session.merge(entry.channel, load=False)
+
+
+@dataclass(frozen=True)
+class _Cached:
+    channel: Channel
+    expires_at: float
+
+
+# Per engine, so two apps in one process (tests) never share rows.
+_WEBHOOK_CHANNELS: WeakKeyDictionary[Engine | Connection, dict[tuple[str, str], _Cached]] = (
+    WeakKeyDictionary()
+)
+_CHANGED_KEY = "channels_changed"
+
+
+def _detached_copy(channel: Channel) -> Channel:
+    values = {attr.key: getattr(channel, attr.key) for attr in inspect(Channel).column_attrs}
+    copy = Channel(**values)
+    make_transient_to_detached(copy)
+    return copy
+
+
+def _forget(keys: set[tuple[str, str]]) -> None:
+    for entries in list(_WEBHOOK_CHANNELS.values()):
+        for key in keys:
+            entries.pop(key, None)
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _channels_flushed(session: Session, _context: object) -> None:
+    """A channel written through this process (new token, disconnected, revived) leaves the
+    cache at once, and again at commit: a webhook may have re-read the old row in between."""
+    changed: set[tuple[str, str]] = session.info.setdefault(_CHANGED_KEY, set())
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Channel):
+            changed.add((row.type, row.external_id))
+    _forget(changed)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _channels_committed(session: Session) -> None:
+    _forget(session.info.pop(_CHANGED_KEY, set()))
 
 
 async def list_channels(session: AsyncSession, account_id: uuid.UUID) -> Sequence[Channel]:

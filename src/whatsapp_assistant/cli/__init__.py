@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
@@ -76,7 +77,7 @@ def _upgrade(settings: Settings) -> None:
 
 
 async def _apply_job_schema(settings: Settings) -> None:
-    job_app = make_job_app(settings.database.url)
+    job_app = make_job_app(settings.database.url, pool_min=1, pool_max=1)
     async with job_app.open_async():
         await ensure_schema(job_app)
 
@@ -98,17 +99,51 @@ def migrate(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Web processes (PostgreSQL only; jobs then run in `worker` processes)."
+        ),
+    ] = 1,
 ) -> None:
     """Run the API, the webhooks and (in the embedded default) the job worker."""
     settings = _settings()
+    if workers > 1 and settings.is_sqlite:
+        console.print(
+            "[red]error:[/red] --workers above 1 needs PostgreSQL (set DATABASE_URL): with "
+            "SQLite the job queue and the live events live inside the one process."
+        )
+        raise typer.Exit(2)
     _upgrade(settings)
     where = settings.sqlite_path() or "PostgreSQL"
     console.print(f"AI provider: {settings.effective_provider} · database: {where}")
     console.print(f"API docs: http://{host}:{port}/docs")
     # Open live streams (SSE) never end by themselves: shutdown waits this long, then closes them.
+    options: dict[str, Any] = {"log_level": "info", "timeout_graceful_shutdown": 5}
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, **options)
+        return
+    console.print(f"{workers} web processes; jobs run in `whatsapp-assistant worker` processes")
+    # Each process builds its own app (engine, pools, pub/sub) from the environment. Loading
+    # the language models holds a starting process for seconds on a busy machine: the
+    # supervisor's 5 s health check would kill and restart it over and over.
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
+        "whatsapp_assistant.cli:web_process_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=60,
+        **options,
     )
+
+
+def web_process_app() -> FastAPI:
+    """One of several `serve` processes: the web only, whatever WORKER_IN_PROCESS says, so no
+    two processes run the in-process worker and its start-up recovery side by side."""
+    settings = load_settings()
+    worker = settings.worker.model_copy(update={"in_process": False})
+    return create_app(settings.model_copy(update={"worker": worker}))
 
 
 @app.command()

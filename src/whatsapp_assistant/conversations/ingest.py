@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from whatsapp_assistant.accounts.models import Account
 from whatsapp_assistant.channels.models import Channel, WebhookEvent
@@ -25,10 +26,17 @@ from whatsapp_assistant.channels.types import (
     StatusUpdate,
 )
 from whatsapp_assistant.conversations import control, delivery, language, live, optout
-from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
-from whatsapp_assistant.conversations.threads import find_conversation, open_conversation
+from whatsapp_assistant.conversations.threads import (
+    Thread,
+    find_conversation,
+    open_conversation,
+    open_thread,
+)
+from whatsapp_assistant.db.engine import bound_values, dialect_of, insert_for
 from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.kit.ids import new_id
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +62,21 @@ async def record_webhook(
     detail: str = "",
 ) -> bool:
     """Keep the raw body for audit and replay; False when this notification was seen before."""
-    event = WebhookEvent(
-        provider=provider,
-        channel_id=channel.id if channel else None,
-        account_id=channel.account_id if channel else None,
-        event_type=parsed.event_type if parsed else "",
-        dedup_key=parsed.dedup_key if parsed else None,
-        outcome=outcome,
-        detail=detail[:2000],
-        payload=payload if isinstance(payload, dict) else {"raw": payload},
-    )
-    try:
-        async with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        return False
-    return True
+    values = {
+        "id": new_id(),
+        "provider": provider,
+        "channel_id": channel.id if channel else None,
+        "account_id": channel.account_id if channel else None,
+        "event_type": parsed.event_type if parsed else "",
+        "dedup_key": parsed.dedup_key if parsed else None,
+        "outcome": outcome,
+        "detail": detail[:2000],
+        "payload": payload if isinstance(payload, dict) else {"raw": payload},
+        "received_at": utcnow(),
+    }
+    # The unique key decides, in the one statement: no savepoint, no re-read.
+    keep = _webhook_insert(dialect_of(session))
+    return (await session.execute(keep, values)).first() is not None
 
 
 async def ingest_webhook(
@@ -129,14 +136,10 @@ async def ingest_message(
         await delivery.reconcile_echo(session, channel, event)
         return None
     name = event.sender_name if event.origin == "customer" and not event.is_group else ""
-    conversation = await open_conversation(
-        session, channel, event.chat_id, name=name or event.chat_name
-    )
-    message = _message_row(channel, conversation, event)
-    try:
-        async with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
+    thread = await open_thread(session, channel, event.chat_id, name=name or event.chat_name)
+    conversation = thread.conversation
+    message = await store_once(session, _message_row(channel, conversation, event))
+    if message is None:
         return None
     result.stored += 1
     result.messages.append(message)
@@ -145,8 +148,73 @@ async def ingest_message(
     if event.origin == "phone":
         await _typed_on_phone(session, channel, conversation, event)
     elif event.answerable:
-        await _from_customer(session, conversation, message, result)
+        await _from_customer(session, thread, message, result)
     return message
+
+
+async def store_once(session: AsyncSession, values: dict[str, Any]) -> Message | None:
+    """INSERT the message unless its chat already has its provider id (then None): the unique
+    key decides in one statement (docs/architecture.md, invariant 1)."""
+    complete = dict.fromkeys(_MESSAGE_COLUMNS) | {"data": {}, "text": ""} | values
+    message: Message | None = (
+        await session.scalars(_message_insert(dialect_of(session)), complete)
+    ).one_or_none()
+    return message
+
+
+_WEBHOOK_COLUMNS = (
+    "id",
+    "provider",
+    "channel_id",
+    "account_id",
+    "event_type",
+    "dedup_key",
+    "outcome",
+    "detail",
+    "payload",
+    "received_at",
+)
+_MESSAGE_COLUMNS = (
+    "id",
+    "account_id",
+    "conversation_id",
+    "channel_id",
+    "direction",
+    "author",
+    "kind",
+    "text",
+    "media_url",
+    "media_mime",
+    "data",
+    "provider_message_id",
+    "reply_to_provider_id",
+    "sender_id",
+    "status",
+    "created_at",
+)
+
+
+# Built once per backend: building an INSERT ... ON CONFLICT costs more CPU than running it.
+@cache
+def _webhook_insert(dialect: str) -> ReturningInsert[Any]:
+    return (
+        insert_for(dialect, WebhookEvent)
+        .values(bound_values(WebhookEvent, _WEBHOOK_COLUMNS))
+        .on_conflict_do_nothing(index_elements=[WebhookEvent.provider, WebhookEvent.dedup_key])
+        .returning(WebhookEvent.id)
+    )
+
+
+@cache
+def _message_insert(dialect: str) -> ReturningInsert[Any]:
+    return (
+        insert_for(dialect, Message)
+        .values(bound_values(Message, _MESSAGE_COLUMNS))
+        .on_conflict_do_nothing(
+            index_elements=[Message.conversation_id, Message.provider_message_id]
+        )
+        .returning(Message)
+    )
 
 
 async def _typed_on_phone(
@@ -165,12 +233,11 @@ async def _typed_on_phone(
 
 
 async def _from_customer(
-    session: AsyncSession, conversation: Conversation, message: Message, result: IngestResult
+    session: AsyncSession, thread: Thread, message: Message, result: IngestResult
 ) -> None:
     """STOP and START are handled here, at once; anything else may get an AI reply."""
-    contact = await session.get(Contact, conversation.contact_id)
-    assert contact is not None
-    await language.observe(session, conversation, message)
+    conversation, contact = thread.conversation, thread.contact
+    await language.observe(session, conversation, message, first=thread.opened)
     notice = await optout.apply(session, conversation, contact, message)
     if notice is not None:
         result.to_send += notice
@@ -180,28 +247,31 @@ async def _from_customer(
         result.to_answer.add(conversation.id)
 
 
-def _message_row(channel: Channel, conversation: Conversation, event: InboundMessage) -> Message:
+def _message_row(
+    channel: Channel, conversation: Conversation, event: InboundMessage
+) -> dict[str, Any]:
     from_customer = event.origin == "customer"
     data = dict(event.data)
     if event.undecryptable:
         data["undecryptable"] = True
-    return Message(
-        account_id=channel.account_id,
-        conversation_id=conversation.id,
-        channel_id=channel.id,
-        direction=Direction.IN if from_customer else "out",
-        author=Author.CUSTOMER if from_customer else Author.HUMAN,
-        kind="undecryptable" if event.undecryptable else event.kind,
-        text=event.text,
-        media_url=event.media_url,
-        media_mime=event.media_mime,
-        data=data | {"provider_timestamp": event.timestamp.isoformat()},
-        provider_message_id=event.provider_message_id,
-        reply_to_provider_id=event.reply_to,
-        sender_id=event.sender_id,
-        status=MessageStatus.RECEIVED if from_customer else "sent",
-        created_at=utcnow(),
-    )
+    return {
+        "id": new_id(),
+        "account_id": channel.account_id,
+        "conversation_id": conversation.id,
+        "channel_id": channel.id,
+        "direction": Direction.IN if from_customer else "out",
+        "author": Author.CUSTOMER if from_customer else Author.HUMAN,
+        "kind": "undecryptable" if event.undecryptable else event.kind,
+        "text": event.text,
+        "media_url": event.media_url,
+        "media_mime": event.media_mime,
+        "data": data | {"provider_timestamp": event.timestamp.isoformat()},
+        "provider_message_id": event.provider_message_id,
+        "reply_to_provider_id": event.reply_to,
+        "sender_id": event.sender_id,
+        "status": MessageStatus.RECEIVED if from_customer else "sent",
+        "created_at": utcnow(),
+    }
 
 
 async def _find_message(
@@ -241,22 +311,21 @@ async def _log_call(
     session: AsyncSession, channel: Channel, event: CallNotice, result: IngestResult
 ) -> None:
     conversation = await open_conversation(session, channel, event.chat_id)
-    row = Message(
-        account_id=channel.account_id,
-        conversation_id=conversation.id,
-        channel_id=channel.id,
-        direction=Direction.IN,
-        author=Author.SYSTEM,
-        kind="call",
-        text=f"Voice call from the customer ({event.status})",
-        provider_message_id=f"{event.provider_message_id}:{event.status}",
-        status=MessageStatus.RECEIVED,
-        created_at=utcnow(),
-    )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    values = {
+        "id": new_id(),
+        "account_id": channel.account_id,
+        "conversation_id": conversation.id,
+        "channel_id": channel.id,
+        "direction": Direction.IN,
+        "author": Author.SYSTEM,
+        "kind": "call",
+        "text": f"Voice call from the customer ({event.status})",
+        "provider_message_id": f"{event.provider_message_id}:{event.status}",
+        "status": MessageStatus.RECEIVED,
+        "created_at": utcnow(),
+    }
+    row = await store_once(session, values)
+    if row is None:
         return
     result.stored += 1
     live.publish_message(session, row)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.accounts import service as accounts
-from whatsapp_assistant.ai.language import Language, as_language, follow
+from whatsapp_assistant.ai.language import Language, as_language, follow, reads_latest_only
 from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.inbox import get_conversation
@@ -24,19 +24,27 @@ from whatsapp_assistant.escalation.rules import keyword_languages
 RECENT_MESSAGES = 10
 
 
-async def observe(session: AsyncSession, conversation: Conversation, message: Message) -> None:
-    """The customer wrote `message` (already added): follow a clear change of language."""
+async def observe(
+    session: AsyncSession, conversation: Conversation, message: Message, *, first: bool = False
+) -> None:
+    """The customer wrote `message` (already stored): follow a clear change of language.
+
+    `first`: the conversation was opened by this message, so it is all there is to read. The
+    recent messages are read only when `follow` needs them: a query per webhook otherwise.
+    """
     if conversation.language_pinned or not message.text.strip():
         return
-    recent = await _recent_customer_text(session, conversation)
-    language = follow(conversation.language, so_far="\n".join(recent), latest=message.text)
+    if first or reads_latest_only(conversation.language, message.text):
+        so_far = message.text
+    else:
+        so_far = "\n".join(await _recent_customer_text(session, conversation))
+    language = follow(conversation.language, so_far=so_far, latest=message.text)
     if language is not None and language != conversation.language:
         conversation.language = language
         await live.publish_conversation(session, conversation)
 
 
 async def _recent_customer_text(session: AsyncSession, conversation: Conversation) -> list[str]:
-    await session.flush()
     stmt = (
         select(Message.text)
         .where(

@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from whatsapp_assistant.conversations import inbox
-from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.schemas import MessageRead
 from whatsapp_assistant.conversations.states import MessageStatus
 from whatsapp_assistant.infra.pubsub import Event, publish_on_commit
@@ -39,15 +40,13 @@ def status_event(
     }
 
 
-async def conversation_event(session: AsyncSession, conversation: Conversation) -> Event:
-    """The conversation as the inbox API shows it, read inside the transaction that changed it."""
-    await session.flush()  # the escalation or opt-out made in this transaction is read back
-    read = await inbox.read_conversation(session, conversation.account_id, conversation.id)
-    return {"type": "conversation", "conversation": read.model_dump(mode="json")}
-
-
 def publish_message(session: AsyncSession, message: Message) -> None:
-    publish_on_commit(session, message.account_id, message_event(message))
+    """The message as it is at commit, shaped then: nothing of it costs the transaction."""
+
+    async def event() -> Event:
+        return message_event(message)
+
+    publish_on_commit(session, message.account_id, event)
 
 
 def publish_status(session: AsyncSession, message: Message) -> None:
@@ -72,5 +71,30 @@ def publish_cancelled(
 
 
 async def publish_conversation(session: AsyncSession, conversation: Conversation) -> None:
-    event = await conversation_event(session, conversation)
+    """The conversation as the inbox API shows it, once the change has committed.
+
+    On PostgreSQL the inbox's queries run after the commit, on another connection: a webhook's
+    transaction stays short. On SQLite they run inside the transaction, as before: there one
+    process's writes queue behind one lock anyway, and a reading connection opened after each
+    commit held concurrent webhooks off the lock past its busy timeout (tests/races).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.flush()  # the escalation or opt-out made in this transaction is read back
+        read = await inbox.describe(session, conversation)
+        shaped: Event = {"type": "conversation", "conversation": read.model_dump(mode="json")}
+        publish_on_commit(session, conversation.account_id, shaped)
+        return
+    engine = session.bind
+    # Held from now: the contact the transaction loaded, so it is not read again.
+    contact = session.identity_map.get(identity_key(Contact, conversation.contact_id))
+
+    async def event() -> Event:
+        async with AsyncSession(engine) as reader:
+            # The rows as committed (nothing pending since), joining the reader unread.
+            committed = await reader.merge(conversation, load=False)
+            held = None if contact is None else await reader.merge(contact, load=False)
+            read = await inbox.describe(reader, committed)
+            del held
+        return {"type": "conversation", "conversation": read.model_dump(mode="json")}
+
     publish_on_commit(session, conversation.account_id, event)

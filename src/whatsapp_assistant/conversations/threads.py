@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.conversations.models import Contact, Conversation
+from whatsapp_assistant.db.engine import bound_values, dialect_of, insert_for
+from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.kit.ids import new_id
 from whatsapp_assistant.kit.phone import is_group_chat, phone_from_chat_id
+
+# The rows come back as the session's objects, refreshed if the session held them already.
+_REFRESH = {"populate_existing": True}
 
 
 async def find_conversation(
@@ -31,43 +41,97 @@ async def open_conversation(
 ) -> Conversation:
     """The conversation of this chat, created with its contact on first contact.
 
-    Two webhooks of a new chat may race: the unique constraints decide, the loser re-reads.
+    One upsert for the contact and one for the conversation: two webhooks of a new chat racing
+    meet in the unique constraints, and both get the one row (no savepoint, no re-read). The
+    contact stays in the session, so reading it afterwards costs nothing.
     """
-    existing = await find_conversation(session, channel, chat_id)
-    if existing is not None:
-        if name:
-            await _refresh_contact_name(session, existing, name)
-        return existing
-    try:
-        async with session.begin_nested():
-            contact = Contact(
-                account_id=channel.account_id,
-                channel_id=channel.id,
-                chat_id=chat_id,
-                phone=phone_from_chat_id(chat_id),
-                name=name,
-            )
-            session.add(contact)
-            await session.flush()
-            conversation = Conversation(
-                account_id=channel.account_id,
-                channel_id=channel.id,
-                contact_id=contact.id,
-                is_group=is_group_chat(chat_id),
-            )
-            session.add(conversation)
-            await session.flush()
-    except IntegrityError:
-        found = await find_conversation(session, channel, chat_id)
-        if found is None:
-            raise
-        return found
-    return conversation
+    return (await open_thread(session, channel, chat_id, name=name)).conversation
 
 
-async def _refresh_contact_name(
-    session: AsyncSession, conversation: Conversation, name: str
-) -> None:
-    contact = await session.get(Contact, conversation.contact_id)
-    if contact is not None and not contact.name:
-        contact.name = name
+@dataclass(frozen=True)
+class Thread:
+    """A chat's rows as `open_thread` left them in the session (held here: the session's
+    identity map keeps no row alive by itself, and a dropped one would be read again)."""
+
+    conversation: Conversation
+    contact: Contact
+    opened: bool  # the conversation was created just now, so it has no history yet
+
+
+async def open_thread(
+    session: AsyncSession, channel: Channel, chat_id: str, *, name: str = ""
+) -> Thread:
+    """`open_conversation`, with its contact and whether it was created just now."""
+    contact = await _upsert_contact(session, channel, chat_id, name=name)
+    conversation, opened = await _upsert_conversation(session, channel, contact, chat_id)
+    return Thread(conversation, contact, opened)
+
+
+_CONTACT_COLUMNS = (
+    "id",
+    "account_id",
+    "channel_id",
+    "chat_id",
+    "phone",
+    "name",
+    "created_at",
+    "updated_at",
+)
+_CONVERSATION_COLUMNS = ("id", "account_id", "channel_id", "contact_id", "is_group")
+
+
+@cache
+def _contact_upsert(dialect: str) -> ReturningInsert[Any]:
+    stmt = insert_for(dialect, Contact).values(bound_values(Contact, _CONTACT_COLUMNS))
+    # A name learnt later fills an empty one; a name the contact has is kept.
+    return stmt.on_conflict_do_update(
+        index_elements=[Contact.channel_id, Contact.chat_id],
+        set_={"name": case((Contact.name == "", stmt.excluded.name), else_=Contact.name)},
+    ).returning(Contact)
+
+
+@cache
+def _conversation_upsert(dialect: str) -> ReturningInsert[Any]:
+    stmt = insert_for(dialect, Conversation).values(
+        bound_values(Conversation, _CONVERSATION_COLUMNS)
+    )
+    # A no-op update: ON CONFLICT DO NOTHING would return no row for a known conversation.
+    return stmt.on_conflict_do_update(
+        index_elements=[Conversation.channel_id, Conversation.contact_id],
+        set_={"is_group": Conversation.is_group},
+    ).returning(Conversation)
+
+
+async def _upsert_contact(
+    session: AsyncSession, channel: Channel, chat_id: str, *, name: str
+) -> Contact:
+    now = utcnow()
+    values = {
+        "id": new_id(),
+        "account_id": channel.account_id,
+        "channel_id": channel.id,
+        "chat_id": chat_id,
+        "phone": phone_from_chat_id(chat_id),
+        "name": name,
+        "created_at": now,
+        "updated_at": now,
+    }
+    stmt = _contact_upsert(dialect_of(session))
+    contact: Contact = (await session.scalars(stmt, values, execution_options=_REFRESH)).one()
+    return contact
+
+
+async def _upsert_conversation(
+    session: AsyncSession, channel: Channel, contact: Contact, chat_id: str
+) -> tuple[Conversation, bool]:
+    values = {
+        "id": new_id(),
+        "account_id": channel.account_id,
+        "channel_id": channel.id,
+        "contact_id": contact.id,
+        "is_group": is_group_chat(chat_id),
+    }
+    stmt = _conversation_upsert(dialect_of(session))
+    result = await session.scalars(stmt, values, execution_options=_REFRESH)
+    conversation: Conversation = result.one()
+    return conversation, conversation.id == values["id"]

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Protocol, runtime_checkable
@@ -287,10 +287,14 @@ def pubsub_of(db: Database) -> PubSub | None:
     return found if isinstance(found, PubSub) else None
 
 
-def publish_on_commit(session: AsyncSession, account_id: uuid.UUID, event: Event) -> None:
+def publish_on_commit(
+    session: AsyncSession, account_id: uuid.UUID, event: Event | Callable[[], Awaitable[Event]]
+) -> None:
     """Publish `event` once this session's transaction has committed; never on rollback.
 
-    Without a PubSub on the session (CLI commands, scripts) there is nobody to tell: no-op.
+    `event` may be made then, by a coroutine function: what it reads or builds then costs the
+    transaction nothing. Without a PubSub on the session (CLI commands, scripts) there is nobody
+    to tell: no-op.
     """
     pubsub = session.info.get(PUBSUB_KEY)
     if not isinstance(pubsub, PubSub):
@@ -298,7 +302,11 @@ def publish_on_commit(session: AsyncSession, account_id: uuid.UUID, event: Event
     on_commit(session, partial(_publish, pubsub, account_id, event))
 
 
-async def _publish(pubsub: PubSub, account_id: uuid.UUID, event: Event) -> None:
+async def _publish(
+    pubsub: PubSub, account_id: uuid.UUID, event: Event | Callable[[], Awaitable[Event]]
+) -> None:
+    if callable(event):
+        event = await event()
     try:
         await pubsub.publish(account_id, event)
     except (RedisError, OSError):

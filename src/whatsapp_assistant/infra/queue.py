@@ -42,10 +42,15 @@ class EmbeddedConnector(testing.InMemoryConnector):
         self.events.pop(job_id, None)
 
 
-def make_job_app(database_url: str) -> procrastinate.App:
+def make_job_app(database_url: str, *, pool_min: int = 2, pool_max: int = 12) -> procrastinate.App:
+    """The job app; on PostgreSQL its own psycopg pool holds `pool_min`..`pool_max` connections
+    (psycopg_pool's default of 4 is shared by every defer after commit, the worker's LISTEN,
+    its job fetching and every running job)."""
     if database_url.startswith("postgresql"):
         conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
-        connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(conninfo=conninfo)
+        connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(
+            conninfo=conninfo, min_size=pool_min, max_size=pool_max
+        )
     else:
         connector = EmbeddedConnector()
     return procrastinate.App(connector=connector)

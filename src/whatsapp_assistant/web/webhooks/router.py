@@ -84,7 +84,12 @@ async def _store(
     parsed: ParsedWebhook,
 ) -> JSONResponse:
     async with state.db.session_scope() as session:
-        channel = await channels.find_by_external_id(session, adapter.name, parsed.external_id)
+        channel = await channels.find_for_webhook(
+            session,
+            adapter.name,
+            parsed.external_id,
+            cache_seconds=state.settings.webhook.channel_cache_seconds,
+        )
         # Unknown instance and wrong token answer alike: nothing tells a caller which ids exist.
         if channel is None or not adapter.authenticate(channel, request.headers, body):
             return _error(401, "invalid_webhook_token", "unknown channel or wrong token")
