@@ -28,3 +28,6 @@ bench:
 	.venv/bin/python bench/webhook_to_send.py
 	.venv/bin/python bench/toggle_latency.py
 	.venv/bin/python bench/page_latency.py
+	.venv/bin/python bench/reply_burst.py
+	.venv/bin/python bench/search_latency.py
+	.venv/bin/python bench/webhook_ingest.py
