@@ -17,9 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conversations.harness import rows_settled
 from tests.fakes.green_api import FakeGreenAPI
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts import sessions
+from whatsapp_assistant.app import build_database
+from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db.session import Database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "greenapi" / "incoming_text.json"
@@ -269,6 +272,19 @@ class TestDemoAndChat:
         assert "send, reply, scheduled, maintenance" in done.stderr
 
 
+def _rows_settled(env: dict[str, str]) -> None:
+    """The harness's rows_settled, from this synchronous test, on the processes' database."""
+
+    async def settled() -> None:
+        db = build_database(Settings.model_validate({"database": {"url": env["DATABASE_URL"]}}))
+        try:
+            await rows_settled(db, within=30)
+        finally:
+            await db.dispose()
+
+    asyncio.run(settled())
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -303,7 +319,7 @@ def server(env: dict[str, str], db: object) -> Iterator[tuple[str, dict[str, str
 
 class TestServe:
     def test_webhook_to_a_running_server_sends_one_reply_naming_a_listing(
-        self, server: tuple[str, dict[str, str]], fake_green_api: FakeGreenAPI
+        self, server: tuple[str, dict[str, str]], fake_green_api: FakeGreenAPI, env: dict[str, str]
     ) -> None:
         base, account = server
         auth = {"Authorization": f"Bearer {account['api_key']}"}
@@ -343,7 +359,7 @@ class TestServe:
         deadline = time.monotonic() + 30
         while not fake_green_api.sent_messages and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(1.0)  # a second reply, if any, would arrive now
+        _rows_settled(env)  # every reply and send is done: a second reply could come no more
         [sent] = fake_green_api.sent_messages
         assert sent["chatId"] == "447700900123@c.us"
         assert "Sunny T2 in Graça with terrace" in sent["message"]
@@ -351,11 +367,10 @@ class TestServe:
 
 class TestServeWorkers:
     def test_several_web_processes_need_postgresql(
-        self, env: dict[str, str], database_url: str
+        self, env: dict[str, str], tmp_path: Path
     ) -> None:
-        if not database_url.startswith("sqlite"):
-            pytest.skip("the refusal is SQLite's")
-        done = run(env, "serve", "--workers", "2")
+        on_sqlite = env | {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/refused.db"}
+        done = run(on_sqlite, "serve", "--workers", "2")
         assert done.returncode == 2
         assert "--workers above 1 needs PostgreSQL" in done.stderr
 
@@ -397,7 +412,7 @@ class TestServeWorkers:
             deadline = time.monotonic() + 30
             while not fake_green_api.sent_messages and time.monotonic() < deadline:
                 time.sleep(0.1)
-            time.sleep(1.0)  # a second reply, if any, would arrive now
+            _rows_settled(env)  # every reply and send is done: a second reply could come no more
             assert len(fake_green_api.sent_messages) == 1
         finally:
             for process in (web, jobs):
