@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy import select
 
 from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, drained, eventually, fixture, start_service
+from tests.conversations.harness import Service, drained, eventually, fixture
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.green_api import FakeGreenAPI
-from tests.settings import tuned
-from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.escalation.models import Escalation
-
-
-@pytest.fixture
-async def claude_service(
-    settings: Settings,
-    db: Database,
-    api_account: ApiAccount,
-    fake_green_api: FakeGreenAPI,
-    fake_anthropic: FakeAnthropic,
-) -> AsyncIterator[Service]:
-    claude = tuned(
-        settings,
-        llm_provider="anthropic",
-        anthropic_api_key="test-key",
-        anthropic_base_url=fake_anthropic.base_url,
-        llm_max_retries=0,
-        llm_outage_backoff_seconds=0.01,
-    )
-    async for running in start_service(claude, db, api_account, fake_green_api):
-        yield running
 
 
 class TestHandoffToHuman:

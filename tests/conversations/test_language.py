@@ -5,19 +5,12 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, drained, eventually, fixture, start_service
+from tests.conversations.harness import Service, drained, eventually, fixture
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.green_api import FakeGreenAPI
-from tests.settings import tuned
 from tests.web.signin import sign_in
-from whatsapp_assistant.config import Settings
-from whatsapp_assistant.db.session import Database
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HANDOFF_WORD = {"en": "personally", "es": "personalmente", "pt": "pessoalmente"}
@@ -198,25 +191,6 @@ class TestThreadPage:
         assert "Portuguese, set by you" in page.text
         body = await _conversation(service)
         assert (body["language"], body["language_pinned"]) == ("pt", True)
-
-
-@pytest.fixture
-async def claude_service(
-    settings: Settings,
-    db: Database,
-    api_account: ApiAccount,
-    fake_green_api: FakeGreenAPI,
-    fake_anthropic: FakeAnthropic,
-) -> AsyncIterator[Service]:
-    claude = tuned(
-        settings,
-        llm_provider="anthropic",
-        anthropic_api_key="test-key",
-        anthropic_base_url=fake_anthropic.base_url,
-        llm_max_retries=0,
-    )
-    async for running in start_service(claude, db, api_account, fake_green_api):
-        yield running
 
 
 class TestVoiceNote:
