@@ -39,6 +39,13 @@ async def _quiet_for(service: Service, hours: float, **where: object) -> None:
         await session.execute(stmt)
 
 
+async def _update(service: Service, conversation_id: uuid.UUID, **values: object) -> None:
+    async with service.db.session_scope() as session:
+        await session.execute(
+            update(Conversation).where(Conversation.id == conversation_id).values(**values)
+        )
+
+
 async def _set_hours(service: Service, hours: int | None) -> None:
     response = await service.client.patch(
         "/api/v1/account/settings",
@@ -95,12 +102,9 @@ class TestResumeDue:
     async def test_an_escalated_conversation_waits_for_a_person(self, service: Service) -> None:
         await _set_hours(service, 1)
         conversation = await _taken_over_by_phone(service)
-        async with service.db.session_scope() as session:
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation.id)
-                .values(escalated=True, last_human_at=utcnow() - timedelta(days=2))
-            )
+        await _update(
+            service, conversation.id, escalated=True, last_human_at=utcnow() - timedelta(days=2)
+        )
 
         assert await resume_due(service.runtime) == 0
         assert await _mode(service.db, conversation.id) == Mode.HUMAN
@@ -110,12 +114,9 @@ class TestResumeDue:
     ) -> None:
         await _set_hours(service, 1)
         conversation = await _taken_over_by_phone(service)
-        async with service.db.session_scope() as session:
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation.id)
-                .values(last_human_at=None, updated_at=utcnow() - timedelta(hours=2))
-            )
+        await _update(
+            service, conversation.id, last_human_at=None, updated_at=utcnow() - timedelta(hours=2)
+        )
 
         assert await resume_due(service.runtime) == 1
 
