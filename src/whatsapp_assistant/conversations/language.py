@@ -6,6 +6,7 @@ notices, and later follow-ups and reminders) reads the language it is written in
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sqlalchemy import select
@@ -38,7 +39,11 @@ async def observe(
         so_far = message.text
     else:
         so_far = "\n".join(await _recent_customer_text(session, conversation))
-    language = follow(conversation.language, so_far=so_far, latest=message.text)
+    # The detector is CPU work of a few milliseconds: off the event loop, so other webhooks and
+    # replies are not held up behind it (docs/architecture.md, invariant 9).
+    language = await asyncio.to_thread(
+        follow, conversation.language, so_far=so_far, latest=message.text
+    )
     if language is not None and language != conversation.language:
         conversation.language = language
         await live.publish_conversation(session, conversation)
