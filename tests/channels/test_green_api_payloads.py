@@ -48,6 +48,8 @@ EXPECTED_EVENT = {
     "status_sent.json": StatusUpdate,
 }
 
+INSTANCE_ID = INSTANCE["idInstance"]
+
 
 class TestParseWebhookOnEverySample:
     def test_every_sample_file_has_an_expectation(self) -> None:
@@ -178,14 +180,17 @@ class TestParseWebhookOnEverySample:
         assert event.status == status
         assert event.provider_message_id == BOT_REPLY_ID
         assert event.chat_id == JAMES
-        assert parsed.dedup_key == f"outgoingMessageStatus:{JAMES}:{BOT_REPLY_ID}:{status}"
+        assert (
+            parsed.dedup_key
+            == f"{INSTANCE_ID}:outgoingMessageStatus:{JAMES}:{BOT_REPLY_ID}:{status}"
+        )
 
     def test_state_change_reports_not_authorized(self) -> None:
         parsed = parse_webhook(load("state_changed.json"))
         event = only_event(parsed)
         assert isinstance(event, ChannelStateChange)
         assert event.state == "notAuthorized"
-        assert parsed.dedup_key == "stateInstanceChanged:1795001200:notAuthorized"
+        assert parsed.dedup_key == f"{INSTANCE_ID}:stateInstanceChanged:1795001200:notAuthorized"
 
     def test_call_comes_from_the_caller(self) -> None:
         parsed = parse_webhook(load("incoming_call.json"))
@@ -194,7 +199,10 @@ class TestParseWebhookOnEverySample:
         assert event.chat_id == ANA
         assert event.status == "offer"
         assert event.provider_message_id == "0CC5E9DB52F5C9A47E839707419F9A11"
-        assert parsed.dedup_key == f"incomingCall:{ANA}:0CC5E9DB52F5C9A47E839707419F9A11:offer"
+        assert (
+            parsed.dedup_key
+            == f"{INSTANCE_ID}:incomingCall:{ANA}:0CC5E9DB52F5C9A47E839707419F9A11:offer"
+        )
 
 
 class TestParseWebhookIgnoredAndMalformed:
@@ -280,6 +288,11 @@ class TestParseWebhookIgnoredAndMalformed:
         assert (
             parse_webhook(incoming).dedup_key != parse_webhook(load("outgoing_api.json")).dedup_key
         )
+
+    def test_the_same_message_on_two_instances_has_two_dedup_keys(self) -> None:
+        other = load("incoming_text.json")
+        other["instanceData"]["idInstance"] = 1101899999
+        assert parse_webhook(other).dedup_key != parse_webhook(load("incoming_text.json")).dedup_key
 
     def test_very_long_ids_give_a_bounded_dedup_key(self) -> None:
         body = load("incoming_text.json")

@@ -5,16 +5,23 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.builders import create_property
+from tests.conftest import make_api_account
 from tests.conversations.harness import (
     FIXTURES,
     Service,
     drained,
     eventually,
     fixture,
+    wait_until,
 )
+from tests.fakes.green_api import run_fake_green_api
 from whatsapp_assistant.channels.models import WebhookEvent
 from whatsapp_assistant.conversations.models import Contact, Message
 from whatsapp_assistant.db.session import Database
+
+OTHER_INSTANCE = "1101899999"
+OTHER_WEBHOOK_TOKEN = "other-hook-secret-0123456789"
 
 
 async def _stored_rows(db: Database) -> tuple[int, int]:
@@ -211,3 +218,38 @@ async def _outbound_once_sent(service: Service) -> list[Message]:
 
     await eventually(has_id)
     return await service.messages(direction="out")
+
+
+class TestTwoAccounts:
+    async def test_the_same_message_ids_on_another_number_are_not_a_redelivery(
+        self, service: Service
+    ) -> None:
+        """Chat and message ids are the provider's: another agency's number may receive the
+        same pair, and its customer must be stored and answered too."""
+        other = await make_api_account(service.db, name="Other agency", email="other@example.com")
+        async with service.db.session_scope() as session:
+            await create_property(session, other.account_id)
+        with run_fake_green_api(OTHER_INSTANCE, "other-token") as other_green_api:
+            connected = await service.client.post(
+                "/api/v1/channels",
+                headers=other.headers,
+                json={
+                    "type": "green_api",
+                    "id_instance": OTHER_INSTANCE,
+                    "api_token": "other-token",
+                    "api_url": other_green_api.base_url,
+                    "webhook_token": OTHER_WEBHOOK_TOKEN,
+                },
+            )
+            assert connected.status_code == 201, connected.text
+            first = await service.post_webhook(fixture("incoming_text"))
+            payload = fixture("incoming_text")
+            payload["instanceData"]["idInstance"] = int(OTHER_INSTANCE)
+            second = await service.post_webhook(payload, token=OTHER_WEBHOOK_TOKEN)
+            assert first.status_code == second.status_code == 200
+            await service.wait_for_sends(1)
+            await wait_until(lambda: len(other_green_api.sent_messages) >= 1)
+            await drained(service)
+        inbound = await service.messages(direction="in")
+        assert len({message.conversation_id for message in inbound}) == 2
+        assert len(service.green_api.sent_messages) == len(other_green_api.sent_messages) == 1

@@ -73,7 +73,7 @@ def parse_webhook(payload: object) -> ParsedWebhook:
     return ParsedWebhook(
         external_id=external_id,
         event_type=type_webhook[:_MAX_EVENT_TYPE],
-        dedup_key=_dedup_key(payload, type_webhook),
+        dedup_key=_dedup_key(payload, type_webhook, external_id),
         events=_events(payload, type_webhook, instance),
     )
 
@@ -106,18 +106,22 @@ def _events(payload: JSONObject, type_webhook: str, instance: JSONObject) -> lis
     return [Ignored(reason)]
 
 
-def _dedup_key(payload: JSONObject, type_webhook: str) -> str | None:
-    """The raw-log key: a redelivered body maps to the same key, distinct events never do."""
+def _dedup_key(payload: JSONObject, type_webhook: str, external_id: str) -> str | None:
+    """The raw-log key: a redelivered body maps to the same key, distinct events never do.
+
+    It starts with the instance: message ids and chat ids are the provider's, and two accounts'
+    numbers may see the same pair, so one account's notification must never pass for a
+    redelivery of another's (docs/architecture.md, invariants 1 and 6)."""
     if type_webhook == "stateInstanceChanged":
         timestamp = payload.get("timestamp")
         if isinstance(timestamp, bool) or not isinstance(timestamp, int):
             return None  # without a time, two real state changes would collide
-        key = f"stateInstanceChanged:{timestamp}:{get_str(payload, 'stateInstance')}"
+        key = f"{external_id}:stateInstanceChanged:{timestamp}:{get_str(payload, 'stateInstance')}"
     else:
         message_id = get_str(payload, "idMessage")
         if not message_id:
             return None
-        key = f"{type_webhook}:{_chat_id_of(payload)}:{message_id}"
+        key = f"{external_id}:{type_webhook}:{_chat_id_of(payload)}:{message_id}"
         if type_webhook in _KEYED_BY_STATUS:
             key += f":{get_str(payload, 'status')}"
     if len(key) > _MAX_DEDUP_KEY:
