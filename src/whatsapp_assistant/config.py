@@ -59,6 +59,12 @@ class LLMSettings(BaseModel):
     # Outages past the SDK's own retries: tried again this many times, then the agent takes over.
     outage_retries: int = Field(default=2, ge=0, le=10)
     outage_backoff_seconds: float = Field(default=2.0, ge=0, le=300)
+    # Rate limits past the SDK's own retries (429, Anthropic's 529 overloaded) slow every call
+    # of the process down instead of failing replies; a reply is handed over only once a wait
+    # would end this long after it first asked for the model. Without a retry-after, the wait
+    # is this backoff, doubling for each further limit the reply meets.
+    rate_limit_give_up_seconds: float = Field(default=180.0, ge=0, le=3600)
+    rate_limit_backoff_seconds: float = Field(default=2.0, gt=0, le=300)
     # Model calls drafting at once, in this process and for one account: an account's burst
     # waits for its own share and leaves the rest to other accounts' customers.
     max_concurrent_calls: int = Field(default=500, ge=1, le=10000)

@@ -253,9 +253,9 @@ async def flaky_service(
     fake_green_api: FakeGreenAPI,
     fake_anthropic: FakeAnthropic,
 ) -> AsyncIterator[Service]:
-    """The model is down (529) and Green API's first sendMessage fails: that message waits,
+    """The model is down (503) and Green API's first sendMessage fails: that message waits,
     queued, for its retry, which is when the agent takes over."""
-    fake_anthropic.responder = lambda _body: error_response(529)
+    fake_anthropic.responder = lambda _body: error_response(503)
     fake_green_api.fail_next(500)
     tuned_settings = tuned(
         settings,

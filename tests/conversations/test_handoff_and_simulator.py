@@ -42,7 +42,7 @@ class TestHandoffToHuman:
     async def test_model_outage_past_the_retries_escalates_with_one_holding_message(
         self, claude_service: Service, fake_anthropic: FakeAnthropic
     ) -> None:
-        fake_anthropic.queue_error(529, count=10)
+        fake_anthropic.queue_error(503, count=10)  # down: a 429 or 529 would only slow it
         await claude_service.post_webhook(fixture("incoming_text"))
 
         [holding] = await claude_service.wait_for_sends(1)

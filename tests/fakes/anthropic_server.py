@@ -60,6 +60,20 @@ def error_response(
     return FakeResponse(status=status, body=body, headers=headers)
 
 
+def rate_limit_response(
+    status: int = 429, *, retry_after: str | None = None, retry_after_ms: str | None = None
+) -> FakeResponse:
+    """429 rate_limit_error or 529 overloaded_error with exactly the wait headers given
+    (docs/providers.md, L9); error_response always adds a fast retry-after-ms."""
+    response = error_response(status)
+    headers = {"request-id": response.headers["request-id"]}
+    if retry_after is not None:
+        headers["retry-after"] = retry_after
+    if retry_after_ms is not None:
+        headers["retry-after-ms"] = retry_after_ms
+    return FakeResponse(status=status, body=response.body, headers=headers)
+
+
 def message_response(
     content: list[JSON], *, stop_reason: str, model: str | None = None, **extra: object
 ) -> FakeResponse:

@@ -43,6 +43,33 @@ class FakeResponse:
 Responder = Callable[[JSON], "FakeResponse | str"]
 
 
+class RateLimit:
+    """A responder: the provider refuses every call for a rate limit until `seconds` after the
+    first one it refused, then `then` answers. `refusal(seconds_left)` is the API's own error
+    response; `refused` counts the calls that reached the fake meanwhile."""
+
+    def __init__(
+        self, refusal: Callable[[float], FakeResponse], *, seconds: float, then: Responder
+    ) -> None:
+        self._refusal = refusal
+        self._seconds = seconds
+        self._then = then
+        self._lock = threading.Lock()
+        self._until: float | None = None
+        self.refused = 0
+
+    def __call__(self, body: JSON) -> FakeResponse | str:
+        now = time.monotonic()
+        with self._lock:
+            if self._until is None:
+                self._until = now + self._seconds
+            refuse = now < self._until
+            if refuse:
+                self.refused += 1
+            left = self._until - now
+        return self._refusal(left) if refuse else self._then(body)
+
+
 class _BurstServer(ThreadingHTTPServer):
     # socketserver listens with a backlog of 5: a burst of customers makes hundreds of model
     # calls at once, and the kernel would drop the connections past the backlog.

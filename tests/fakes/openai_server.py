@@ -31,6 +31,19 @@ def error_response(status: int, message: str = "", *, retry_after_ms: int = 1) -
     return FakeResponse(status=status, body=body, headers=headers)
 
 
+def rate_limit_response(
+    *, retry_after: str | None = None, retry_after_ms: str | None = None
+) -> FakeResponse:
+    """429 with exactly the wait headers given (docs/providers.md, L9)."""
+    response = error_response(429)
+    headers = {"x-request-id": response.headers["x-request-id"]}
+    if retry_after is not None:
+        headers["retry-after"] = retry_after
+    if retry_after_ms is not None:
+        headers["retry-after-ms"] = retry_after_ms
+    return FakeResponse(status=429, body=response.body, headers=headers)
+
+
 def completion_response(
     message: JSON, *, finish_reason: str, model: str | None = None
 ) -> FakeResponse:

@@ -329,7 +329,7 @@ class TestModelOutage:
         listing: None,
     ) -> None:
         def overloaded(_body: JSON) -> FakeResponse:
-            return error_response(529)
+            return error_response(503)  # down: a 429 or 529 would only slow it
 
         fake_anthropic.responder = overloaded
         outage = claude(

@@ -292,17 +292,18 @@ class TestTakeoverDuringSend:
 
 OUTAGE_CHATS = 24  # taken over while the model is down
 OUTAGE_LEFT_ALONE = 6  # must get their holding notice, once, in the same run
-OUTAGE_RETRIES = 1  # so each reply makes two 529'd calls before it gives up
+OUTAGE_RETRIES = 1  # so each reply makes two 503'd calls before it gives up
 OUTAGE_BACKOFF = 0.1
 OUTAGE_WIRE = (0.3, 0.8)  # Green API holds each sendMessage this long
-OUTAGE_TAKEOVER_WITHIN = 1.0  # seconds after the model's last 529: spans queue, claim and wire
+OUTAGE_TAKEOVER_WITHIN = 1.0  # seconds after the model's last 503: spans queue, claim and wire
 OUTAGE_STAGGER = 0.12
 
 
 class Overloaded:
-    """The fake model's responder during an outage: every call answers 529 overloaded. The
-    test learns when a chat's last attempt has been refused, which is when the assistant
-    gives up and queues its holding notice."""
+    """The fake model's responder during an outage: every call answers 503 (a 429 or 529 would
+    only slow the queue down, tests/races/test_rate_limits.py). The test learns when a chat's
+    last attempt has been refused, which is when the assistant gives up and queues its holding
+    notice."""
 
     def __init__(self, chats: range, attempts: int) -> None:
         self._loop = asyncio.get_running_loop()
@@ -319,7 +320,7 @@ class Overloaded:
             last = self.calls[index] >= self._attempts
         if last and index in self.gave_up:
             self._loop.call_soon_threadsafe(self.gave_up[index].set)
-        return error_response(529)
+        return error_response(503)
 
 
 def outage_settings(settings: Settings, fake: FakeAnthropic, **changes: object) -> Settings:
@@ -461,7 +462,7 @@ async def outage_service(
 
 
 class TestTakeoverDuringOutage:
-    """The model answers 529, the assistant gives up and queues its holding notice (author
+    """The model answers 503, the assistant gives up and queues its holding notice (author
     system) while the agent takes over: outbox.queue_automated stamps the notice with the
     version, control.take_over cancels it or waits for its send, outbox._claim refuses it."""
 

@@ -11,14 +11,16 @@ import logging
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_assistant.ai.errors import LLMRejected, LLMUnavailable
+from whatsapp_assistant.ai.errors import LLMRateLimited, LLMRejected, LLMUnavailable
 from whatsapp_assistant.ai.tools import AccountTools
 from whatsapp_assistant.ai.types import ReplyDraft
+from whatsapp_assistant.config import LLMSettings
 from whatsapp_assistant.conversations import outbox
 from whatsapp_assistant.conversations.handoff import HandoffPlan, escalate, flag_for_agent
+from whatsapp_assistant.conversations.model_calls import PausedTooLong
 from whatsapp_assistant.conversations.models import Conversation
 from whatsapp_assistant.conversations.runtime import REPLY_JOB, Runtime
 from whatsapp_assistant.conversations.snapshot import VOICE_NOTE_TEMPLATE, Snapshot, read_snapshot
@@ -29,6 +31,8 @@ from whatsapp_assistant.kit.clock import utcnow
 logger = logging.getLogger(__name__)
 
 MAX_DEBOUNCE_WAITS = 5
+# A rate limit without a retry-after: the doubling wait stops growing here.
+MAX_RATE_LIMIT_BACKOFF = 60.0
 
 
 class Outcome(StrEnum):
@@ -74,8 +78,7 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
     if detection is not None:
         plan = HandoffPlan(detection.reason, snapshot.pending_text, f"rules:{detection.rule}")
         return await _hand_off(runtime, snapshot, plan, data={"rule": detection.rule})
-    async with runtime.model_calls.claim(snapshot.account_id):
-        draft = await _draft_with_retries(runtime, snapshot)
+    draft = await _draft_with_retries(runtime, snapshot)
     if draft is None:
         plan = HandoffPlan("ai_unavailable", "the AI did not answer", "system")
         return await _hand_off(runtime, snapshot, plan, data={}, holding=True)
@@ -87,24 +90,68 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
 
 
 async def _draft_with_retries(runtime: Runtime, snapshot: Snapshot) -> ReplyDraft | None:
-    """LLM outages (timeouts, 429, 529, 5xx) are retried with backoff, within a bound."""
+    """A draft, or None to hand the conversation over (dropped by the guard after a takeover).
+
+    Outages (timeouts, 5xx) are tried again `LLM_OUTAGE_RETRIES` times with backoff. A rate
+    limit (429, 529) slows every call of the process down (conversations/model_calls.py) and
+    this reply waits its turn again, until a wait would end past
+    `LLM_RATE_LIMIT_GIVE_UP_SECONDS` after it first asked for the model.
+    """
     llm = runtime.settings.llm
     tools = AccountTools(runtime.db, snapshot.account_id)
-    for attempt in range(llm.outage_retries + 1):
+    give_up_at = asyncio.get_running_loop().time() + llm.rate_limit_give_up_seconds
+    outages = rate_limits = 0
+    while True:
         try:
-            return await runtime.llm.draft_reply(snapshot.request, tools)
+            async with runtime.model_calls.claim(snapshot.account_id, deadline=give_up_at) as call:
+                if rate_limits and await _taken_over(runtime, snapshot):
+                    return None
+                try:
+                    draft = await runtime.llm.draft_reply(snapshot.request, tools)
+                except LLMRateLimited as exc:
+                    rate_limits += 1
+                    call.rate_limited(exc.retry_after or _rate_limit_backoff(llm, rate_limits))
+                    logger.info("AI rate-limited for %s: %s", snapshot.conversation_id, exc)
+                    continue
+                call.succeeded()
+                return draft
+        except PausedTooLong as exc:
+            logger.warning("AI still rate-limited for %s: %s", snapshot.conversation_id, exc)
+            return None
         except LLMRejected as exc:
             logger.error(
                 "AI provider refused the request for %s: %s", snapshot.conversation_id, exc
             )
             return None
         except LLMUnavailable as exc:
+            outages += 1
             logger.warning(
-                "AI unavailable for %s (attempt %d): %s", snapshot.conversation_id, attempt + 1, exc
+                "AI unavailable for %s (attempt %d): %s", snapshot.conversation_id, outages, exc
             )
-            if attempt < llm.outage_retries:
-                await asyncio.sleep(llm.outage_backoff_seconds * 2**attempt)
-    return None
+            if outages > llm.outage_retries:
+                return None
+            await asyncio.sleep(llm.outage_backoff_seconds * 2 ** (outages - 1))
+
+
+def _rate_limit_backoff(llm: LLMSettings, rate_limits: int) -> float:
+    """The wait when the provider named none: doubling with each limit this reply met."""
+    doubled = llm.rate_limit_backoff_seconds * 2.0 ** min(rate_limits - 1, 16)
+    return min(doubled, MAX_RATE_LIMIT_BACKOFF)
+
+
+async def _taken_over(runtime: Runtime, snapshot: Snapshot) -> bool:
+    """One primary-key read before trying again after a rate limit, which may have lasted
+    minutes: a takeover meanwhile spares the provider the call. The guarded commit is what keeps
+    invariant 3 (docs/architecture.md); this only saves work."""
+    async with runtime.db.session_scope() as session:
+        row = (
+            await session.execute(
+                select(Conversation.mode, Conversation.version).where(
+                    Conversation.id == snapshot.conversation_id
+                )
+            )
+        ).one_or_none()
+    return row is None or row.mode != Mode.AI or row.version != snapshot.version
 
 
 def _draft_data(draft: ReplyDraft) -> dict[str, object]:

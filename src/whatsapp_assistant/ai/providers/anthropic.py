@@ -17,7 +17,7 @@ from anthropic.types import (
 )
 
 from whatsapp_assistant.ai.agent import Finish, ModelStep, ToolReply, ToolRequest, draft_with_tools
-from whatsapp_assistant.ai.errors import LLMError, LLMRejected, error_for_status
+from whatsapp_assistant.ai.errors import LLMError, LLMRejected, error_for_status, rate_limited
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
 from whatsapp_assistant.ai.tools import TOOLS, ToolRunner, ToolSpec
 from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest
@@ -49,9 +49,18 @@ def anthropic_tools(specs: Sequence[ToolSpec]) -> list[ToolParam]:
     return tools
 
 
+# 429 rate_limit_error and 529 overloaded_error: the API asks us to slow down; not the tier's
+# monthly spend cap, also a 429, which waiting minutes will not lift (docs/providers.md, L9).
+_SLOW_DOWN = frozenset({429, 529})
+_SPEND_CAP = "enforced_spend_limit_reached"
+
+
 def translate_error(error: anthropic.APIError) -> LLMError:
-    """By class and HTTP status only, never by message text (docs/providers.md, L5)."""
+    """By class, HTTP status and the body's stable error code, never by message text
+    (docs/providers.md, L5)."""
     if isinstance(error, anthropic.APIStatusError):
+        if error.status_code in _SLOW_DOWN and error.error_code != _SPEND_CAP:
+            return rate_limited("Anthropic", error.status_code, error.response.headers)
         return error_for_status("Anthropic", error.status_code)
     if isinstance(error, anthropic.APIConnectionError):  # APITimeoutError included
         return error_for_status("Anthropic", None)

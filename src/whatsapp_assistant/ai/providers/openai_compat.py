@@ -16,7 +16,7 @@ from openai.types.chat import (
 )
 
 from whatsapp_assistant.ai.agent import Finish, ModelStep, ToolReply, ToolRequest, draft_with_tools
-from whatsapp_assistant.ai.errors import LLMError, error_for_status
+from whatsapp_assistant.ai.errors import LLMError, error_for_status, rate_limited
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
 from whatsapp_assistant.ai.tools import TOOLS, ToolRunner, ToolSpec
 from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest
@@ -48,6 +48,8 @@ def openai_tools(specs: Sequence[ToolSpec]) -> list[ChatCompletionFunctionToolPa
 def translate_error(error: openai.APIError) -> LLMError:
     """By class and HTTP status only, never by message text (docs/providers.md, L5)."""
     if isinstance(error, openai.APIStatusError):
+        if error.status_code == 429:  # RateLimitError; no 529 here (docs/providers.md, L9)
+            return rate_limited("OpenAI-compatible", 429, error.response.headers)
         return error_for_status("OpenAI-compatible", error.status_code)
     if isinstance(error, openai.APIConnectionError):  # APITimeoutError included
         return error_for_status("OpenAI-compatible", None)
