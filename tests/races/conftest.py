@@ -41,9 +41,14 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
-def customer_text(chat_id: str, message_id: str, text: str) -> dict[str, Any]:
-    """The incoming_text fixture, written by another customer (chat) with another id."""
+def customer_text(
+    chat_id: str, message_id: str, text: str, *, instance: str | None = None
+) -> dict[str, Any]:
+    """The incoming_text fixture, written by another customer (chat) with another id; with
+    `instance`, to another Green API instance (another account's number)."""
     payload = fixture("incoming_text")
+    if instance is not None:
+        payload["instanceData"]["idInstance"] = int(instance)  # docs/providers.md, G13
     payload["idMessage"] = message_id
     payload["senderData"] |= {"chatId": chat_id, "sender": chat_id}
     payload["messageData"]["textMessageData"]["textMessage"] = text

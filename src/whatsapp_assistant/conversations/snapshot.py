@@ -128,9 +128,37 @@ async def _history(session: AsyncSession, conversation: Conversation, limit: int
     rows = list(reversed((await session.execute(stmt)).scalars().all()))
     turns = [
         Turn(role="user" if m.author == Author.CUSTOMER else "assistant", text=_as_text(m))
-        for m in rows
+        for m in _unanswered_after_ai_replies(rows, conversation.answered_through)
     ]
     return [turn for turn in turns if turn.text]
+
+
+def _unanswered_after_ai_replies(
+    rows: list[Message], answered_through: datetime | None
+) -> list[Message]:
+    """`rows` in time order, except that an unanswered customer message goes after the AI
+    replies that follow it.
+
+    A message's created_at is taken in its webhook's transaction, before the commit: one that
+    committed after a reply job had read the conversation can be older than that reply, which
+    never saw it (an AI reply moves answered_through past everything it read). In time order
+    the history would end with that reply, and build_messages refuses an assistant turn last:
+    the customer would get the holding notice. A person's message keeps its place, since the
+    agent may have read the customer's message in the inbox.
+    """
+    if answered_through is None:
+        return rows  # no AI reply was ever committed here
+    ordered: list[Message] = []
+    waiting: list[Message] = []
+    for row in rows:
+        if row.author == Author.CUSTOMER and row.created_at > answered_through:
+            waiting.append(row)
+        elif row.author == Author.AI:
+            ordered.append(row)
+        else:
+            ordered += [*waiting, row]
+            waiting = []
+    return ordered + waiting
 
 
 def _as_text(message: Message) -> str:

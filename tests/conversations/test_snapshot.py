@@ -1,0 +1,60 @@
+"""What a reply is drafted from (conversations/snapshot.py): the history as the model reads it."""
+
+from __future__ import annotations
+
+from tests.conversations.harness import Service, drained, fixture
+from tests.fakes.anthropic_server import FakeAnthropic, last_user_text
+from whatsapp_assistant.conversations import reply
+from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus
+
+LATE_QUESTION = "And is there parking?"
+
+
+class TestHistory:
+    """A message's created_at is taken inside its webhook's transaction, before the commit: one
+    committed while a reply was drafted (after the reply job had read the conversation) can be
+    older than that reply, which never saw it. The next reply must read it as the customer's
+    last turn; before, the history ended with the AI's reply, build_messages refused it, and
+    the customer got the "assistant is unavailable" notice and was handed to the agent."""
+
+    async def test_message_older_than_the_reply_that_missed_it_is_answered(
+        self, claude_service: Service, fake_anthropic: FakeAnthropic
+    ) -> None:
+        fake_anthropic.responder = lambda body: f"About: {last_user_text(body)}"
+        assert (await claude_service.post_webhook(fixture("incoming_text"))).status_code == 200
+        await claude_service.wait_for_sends(1)
+        await drained(claude_service)
+        [question] = await claude_service.messages(author=Author.CUSTOMER)
+        [answer] = await claude_service.messages(author=Author.AI)
+        async with claude_service.db.session_scope() as session:
+            # Created while the first reply was being drafted, committed after it had read
+            # the conversation; its webhook then woke the reply job again.
+            late = question.created_at + (answer.created_at - question.created_at) / 2
+            session.add(
+                Message(
+                    account_id=question.account_id,
+                    conversation_id=question.conversation_id,
+                    channel_id=question.channel_id,
+                    direction=Direction.IN,
+                    author=Author.CUSTOMER,
+                    kind="text",
+                    text=LATE_QUESTION,
+                    status=MessageStatus.RECEIVED,
+                    provider_message_id="3EB0LATE000000000001",
+                    created_at=late,
+                )
+            )
+            conversation = await session.get(Conversation, question.conversation_id)
+            assert conversation is not None
+            conversation.last_inbound_at = late
+
+        outcome = await reply.answer_pending(claude_service.runtime, question.conversation_id)
+        await drained(claude_service)
+
+        assert outcome == reply.Outcome.QUEUED
+        assert last_user_text(fake_anthropic.last_body) == LATE_QUESTION
+        sent = [message["message"] for message in claude_service.green_api.sent_messages]
+        assert sent[1:] == [f"About: {LATE_QUESTION}"]
+        [conversation] = await claude_service.conversations()
+        assert conversation.mode == "ai"
