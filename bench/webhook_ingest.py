@@ -206,6 +206,7 @@ def measure(
             [
                 str(spy),
                 "record",
+                "--gil",  # only what holds the interpreter: the CPU, not the waits
                 "-p",
                 str(profile_pid),
                 "-d",

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.events import record_event
@@ -34,16 +35,23 @@ INFLIGHT_WAIT_SECONDS = 20.0
 
 
 async def _switch(session: AsyncSession, conversation: Conversation, mode: Mode) -> bool:
-    """Set the mode and bump the version in one statement; returns whether the mode changed."""
+    """Set the mode and bump the version in one statement; returns whether the mode changed.
+
+    The statement returns what it wrote, so the row is not read again: a takeover is as short
+    as the lock it holds (docs/architecture.md, invariant 3)."""
     before = conversation.mode
-    await session.flush()  # pending changes first: the refresh below reloads every attribute
-    await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(mode=mode, version=Conversation.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(conversation)
+    await session.flush()  # pending changes first: the UPDATE must not overwrite them
+    written = (
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation.id)
+            .values(mode=mode, version=Conversation.version + 1)
+            .returning(Conversation.mode, Conversation.version, Conversation.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    for name in ("mode", "version", "updated_at"):
+        set_committed_value(conversation, name, getattr(written, name))
     return before != mode
 
 

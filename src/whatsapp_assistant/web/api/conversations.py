@@ -71,7 +71,7 @@ async def set_mode(
     state: StateDep,
 ) -> ConversationRead:
     """Take over (`human`: the AI stops at once) or hand back (`ai`)."""
-    await actions.set_mode(
+    conversation = await actions.set_mode(
         state.runtime,
         session,
         caller.account_id,
@@ -79,7 +79,9 @@ async def set_mode(
         mode=body.mode,
         actor=caller.actor,
     )
-    return await inbox.read_conversation(session, caller.account_id, conversation_id)
+    # The row the switch loaded and wrote, not read again: the takeover's lock is held until
+    # the commit (docs/architecture.md, invariant 3).
+    return await inbox.describe(session, conversation)
 
 
 @router.post("/conversations/{conversation_id}/read", responses=error_responses(403, 404, 422))
