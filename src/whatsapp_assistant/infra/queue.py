@@ -8,11 +8,13 @@ process (always possible in memory) is re-created by the start-up and periodic r
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import procrastinate
-from procrastinate import testing
+from procrastinate import jobs, testing
+from procrastinate.connector import Notify
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import override
 
@@ -28,6 +30,23 @@ class EmbeddedConnector(testing.InMemoryConnector):
     slow leak (about 500,000 entries a day from polling alone). This one logs nothing and
     forgets a job once it has finished; jobs still to run or running are kept as before.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: dict[tuple[str, ...], Notify] = {}
+
+    @override
+    async def listen_notify(self, on_notification: Notify, channels: Iterable[str]) -> None:
+        # The parent keeps one listener, the last to ask: with a worker per queue, every other
+        # queue's jobs waited for the next poll (0.2 s per hop). One listener per set of
+        # channels: a worker started again replaces its earlier self.
+        self._listeners[tuple(sorted(channels))] = on_notification
+
+    @override
+    async def _notify(self, queue_name: str, notification: jobs.Notification) -> None:
+        for channels, on_notification in list(self._listeners.items()):
+            self.on_notification, self.notify_channels = on_notification, list(channels)
+            await super()._notify(queue_name, notification)
 
     @override
     async def generic_execute(
