@@ -143,13 +143,16 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
         if getattr(claimed, "rowcount", 0) != 1:
             await _cancel_stale(session, message_id)
             return None
-        message = await session.get(Message, message_id)
-        assert message is not None
-        conversation = await session.get(Conversation, message.conversation_id)
-        channel = await session.get(Channel, message.channel_id)
-        assert conversation is not None and channel is not None
-        contact = await session.get(Contact, conversation.contact_id)
-        assert contact is not None
+        # The row, its number and its customer in one read: a send is on every reply's path.
+        message, channel, contact = (
+            await session.execute(
+                select(Message, Channel, Contact)
+                .join(Channel, Channel.id == Message.channel_id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .join(Contact, Contact.id == Conversation.contact_id)
+                .where(Message.id == message_id)
+            )
+        ).one()
         if not may_receive(contact, message):
             message.status = MessageStatus.CANCELLED
             message.error = "cancelled: the contact opted out"
