@@ -25,9 +25,11 @@ migrate:
 	.venv/bin/whatsapp-assistant migrate
 
 bench:
+	@command -v wrk >/dev/null || apt-get install -y -q wrk  # the ingest benchmark drives wrk
 	.venv/bin/python bench/webhook_to_send.py
 	.venv/bin/python bench/toggle_latency.py
 	.venv/bin/python bench/page_latency.py
 	.venv/bin/python bench/reply_burst.py
 	.venv/bin/python bench/search_latency.py
 	.venv/bin/python bench/webhook_ingest.py
+	.venv/bin/python bench/takeover_under_load.py
