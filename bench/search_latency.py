@@ -102,7 +102,9 @@ async def seed(db: Database, n: int) -> tuple[uuid.UUID, uuid.UUID]:
             await session.execute(insert(Property), rows)
     assert first is not None
     if not db.is_sqlite:
-        async with db.engine.connect() as conn:
+        # Committed: statistics written by ANALYZE inside a transaction that rolls back are lost,
+        # and the planner then guesses from none.
+        async with db.engine.begin() as conn:
             await conn.exec_driver_sql("ANALYZE properties")
     return account_id, first
 
