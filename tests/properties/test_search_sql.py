@@ -261,6 +261,7 @@ class TestSearchStatements:
         assert (page.items, page.total) == ([], 1)
         assert (await session.execute(sa.text("SHOW enable_seqscan"))).scalar() == "on"
         assert (await session.execute(sa.text("SHOW enable_indexscan"))).scalar() == "off"
+        assert (await session.execute(sa.text("SHOW plan_cache_mode"))).scalar() == "auto"
 
     async def test_whether_an_account_has_listings_is_one_exists(
         self, db: Database, session: AsyncSession, account_id: uuid.UUID, listings: object

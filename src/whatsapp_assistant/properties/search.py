@@ -3,7 +3,9 @@ order, and the bounded count (docs/decisions.md, 6)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from sqlalchemy import (
     Result,
     Select,
     Text,
+    TextClause,
+    bindparam,
     column,
     func,
     literal,
@@ -209,90 +213,125 @@ class Search:
             *_text_conditions(Property, self.groups),
         )
 
-    def walk(self, rows: int) -> Select[Any]:
-        """The page among the `rows` cheapest listings, read through a price-order index."""
-        cheapest = for_account(select(Property.__table__), Property, self.account_id)
-        cheapest = cheapest.where(*_range_conditions(Property, self.filters))
-        inner = cheapest.order_by(Property.price, Property.id).limit(rows).subquery("cheapest")
-        listing = aliased(Property, inner)
-        stmt = select(listing).where(
+    def walk(self, rows: int) -> tuple[Select[Any], dict[str, Any]]:
+        """The page among the `rows` cheapest listings, read through a price-order index, and
+        the values of the walk's bound parameters."""
+        low, high = self.filters.min_price, self.filters.max_price
+        status = None if self.filters.status == "any" else self.filters.status
+        listing = _cheapest(status is not None, low is not None, high is not None)
+        stmt = for_account(select(listing), listing, self.account_id).where(
             *_row_conditions(listing, self.filters), *_text_conditions(listing, self.groups)
         )
-        return _paged(stmt.order_by(listing.price, listing.id), self.filters)
+        values = {"walk_account": self.account_id, "walk_rows": rows, "walk_status": status}
+        values |= {"walk_min": low, "walk_max": high}
+        return _paged(stmt.order_by(listing.price, listing.id), self.filters), values
 
     def _text_index(self) -> str | None:
         return fts_query(self.groups) if self.dialect == "sqlite" else None
 
-    def _led_by_text_index(self, stmt: Select[Any], match: str) -> Select[Any]:
+    def _led_by(self, stmt: Select[Any], rowids: list[int] | None) -> Select[Any]:
+        """SQLite: `stmt` led by the text index's rows, or by the rowids it already gave."""
+        if rowids is not None:
+            hits = func.json_each(json.dumps(rowids)).table_valued("value")
+            return stmt.select_from(_OuterFirst(hits, Property.__table__, hits.c.value == _ROWID))
+        match = self._text_index()
+        if match is None:
+            return stmt
         joined = _OuterFirst(_TEXT_INDEX, Property.__table__, _TEXT_INDEX.c.rowid == _ROWID)
         return stmt.select_from(joined).where(_TEXT_INDEX.c.properties_search.match(match))
 
     def text_hits(self, most: int) -> Select[Any] | None:
-        """SQLite: how many rows the text index finds (all accounts), counting to `most` + 1."""
+        """SQLite: the rowids the text index finds (every account's), at most `most` + 1."""
         match = self._text_index()
         if match is None:
             return None
-        hits = select(literal(1)).where(_TEXT_INDEX.c.properties_search.match(match))
-        return select(func.count()).select_from(hits.limit(most + 1).subquery("hits"))
+        hits = select(_TEXT_INDEX.c.rowid).where(_TEXT_INDEX.c.properties_search.match(match))
+        return hits.limit(most + 1)
 
-    def page(self, *, few_hits: bool = False) -> Select[Any]:
-        """The page among every match. On SQLite, with few text-index hits, those rows are read
-        and sorted; with many, the price-order index is walked to its end if need be, each entry
-        tested against the set of rowids the text index found, which costs a fraction of reading
-        the row. PostgreSQL's trigram indexes give no row without reading it from the table."""
+    def page(self, rowids: list[int] | None = None) -> Select[Any]:
+        """The page among every match. On SQLite, given the text index's few hits, those rows
+        are read and sorted; with many, the price-order index is walked to its end if need be,
+        each entry tested against the set of rowids the text index found, which costs a
+        fraction of reading the row. PostgreSQL's trigram indexes give no row without reading
+        it from the table."""
         stmt = select(Property)
         match = self._text_index()
-        if match is not None and few_hits:
-            stmt = self._led_by_text_index(stmt, match)
+        if rowids is not None:
+            stmt = self._led_by(stmt, rowids)
         elif match is not None:
             found = select(_TEXT_INDEX.c.rowid).where(_TEXT_INDEX.c.properties_search.match(match))
             stmt = stmt.where(_ROWID.in_(found))
         return _paged(self._where(stmt).order_by(Property.price, Property.id), self.filters)
 
-    def count(self, ceiling: int) -> Select[Any]:
+    def count(self, ceiling: int, rowids: list[int] | None = None) -> Select[Any]:
         """The number of matches, counting no further than ceiling + 1. On SQLite the text index
-        leads, so the count stops after that many of its rows, read in its order."""
-        stmt = select(literal(1))
-        match = self._text_index()
-        if match is not None:
-            stmt = self._led_by_text_index(stmt, match)
+        (or the rowids it gave) leads, so the count stops after that many of its rows."""
+        stmt = self._led_by(select(literal(1)), rowids)
         found = self._where(stmt).limit(ceiling + 1).subquery("found")
         return select(func.count()).select_from(found)
+
+
+@functools.cache
+def _cheapest(status: bool, low: bool, high: bool) -> Any:
+    """The `walk_rows` cheapest listings of an account (of a status, between prices), in price
+    order: a subquery built once for each shape, since building it costs more than running it
+    (1.3 ms of Python). Its values are bound at execution; the caller scopes the rows it
+    selects from it with for_account."""
+    inner = select(Property.__table__).where(Property.account_id == bindparam("walk_account"))
+    if status:
+        inner = inner.where(Property.status == bindparam("walk_status"))
+    if low:
+        inner = inner.where(Property.price >= bindparam("walk_min"))
+    if high:
+        inner = inner.where(Property.price <= bindparam("walk_max"))
+    inner = inner.order_by(Property.price, Property.id).limit(bindparam("walk_rows"))
+    return aliased(Property, inner.subquery("cheapest"))
 
 
 def _paged(stmt: Select[Any], filters: PropertyFilters) -> Select[Any]:
     return stmt.limit(filters.limit).offset(filters.offset)
 
 
-# PostgreSQL estimates each LIKE word on its own and multiplies: two words that never meet
-# ("piscina lareira") look like thousands of rows, so it walks the price index to its end (240 ms
-# at 100,000 listings) or reads the whole table (90 ms) where the trigram indexes find nothing in
-# 8 ms. Once the walk has shown that the cheapest listings hold too few matches, the statements
-# that must find every match are left bitmap scans only. The settings are local to the
-# transaction, read before (in a CTE, so before they change) and put back after.
-_BITMAP_ONLY = text(
-    "WITH before AS MATERIALIZED (SELECT current_setting('enable_seqscan') AS seqscan, "
-    "current_setting('enable_indexscan') AS indexscan) "
-    "SELECT seqscan, indexscan, set_config('enable_seqscan', 'off', true), "
-    "set_config('enable_indexscan', 'off', true) FROM before"
-)
-_PLANS_BACK = text(
-    "SELECT set_config('enable_seqscan', :seqscan, true), "
-    "set_config('enable_indexscan', :indexscan, true)"
-)
+# PostgreSQL settings for the statements that must find every match. Their plan depends on how
+# many rows each LIKE word selects, so they are planned for their own words every time: a
+# prepared statement (psycopg prepares one after 5 runs) otherwise falls back to a generic plan
+# built for no words in particular, 200 ms instead of 55 for "sé garagem". And PostgreSQL
+# estimates each word on its own and multiplies: two words that never meet ("piscina lareira")
+# look like thousands of rows, so it walks the price index to its end (240 ms at 100,000
+# listings) or reads the whole table (90 ms), where the trigram indexes find nothing in 8 ms.
+# Once the walk has shown that the cheapest listings hold too few matches, it is left bitmap
+# scans only. (After a walk that filled its page, matches are common and any plan of the count
+# stops early.) The settings are local to the transaction, read before (in a CTE, so before
+# they change) and put back after.
+_CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
+_BITMAP_ONLY = _CUSTOM_PLANS | {"enable_seqscan": "off", "enable_indexscan": "off"}
+
+
+def _set_plans(settings: dict[str, str]) -> TextClause:
+    names = list(settings)
+    read = ", ".join(f"current_setting('{name}') AS {name}" for name in names)
+    change = ", ".join(f"set_config('{name}', :{name}, true)" for name in names)
+    before = f"WITH before AS MATERIALIZED (SELECT {read}) "
+    return text(before + f"SELECT *, {change} FROM before")  # noqa: S608 - constant names
+
+
+def _put_back(names: list[str]) -> TextClause:
+    return text("SELECT " + ", ".join(f"set_config('{name}', :{name}, true)" for name in names))
 
 
 async def _run(
     session: AsyncSession, search: Search, stmt: Select[Any], *, pinned: bool
 ) -> Result[Any]:
     result: Result[Any]
-    if not (pinned and search.dialect == "postgresql" and search.indexed):
+    if not pinned or search.dialect != "postgresql":
         result = await session.execute(stmt)
         return result
-    before = (await session.execute(_BITMAP_ONLY)).one()
+    settings = _BITMAP_ONLY if search.indexed else _CUSTOM_PLANS
+    before = (await session.execute(_set_plans(settings), settings)).one()
     result = await session.execute(stmt)
     # An error above leaves the transaction to roll back, which restores the settings too.
-    await session.execute(_PLANS_BACK, {"seqscan": before.seqscan, "indexscan": before.indexscan})
+    names = list(settings)
+    await session.execute(_put_back(names), {name: getattr(before, name) for name in names})
     return result
 
 
@@ -300,6 +339,7 @@ async def _run(
 class Page:
     rows: Sequence[Property]
     walked: bool  # found among the cheapest listings: the matches are not rare
+    rowids: list[int] | None = None  # SQLite: every row the text index found, when few
 
 
 async def find_page(session: AsyncSession, search: Search) -> Page:
@@ -311,16 +351,22 @@ async def find_page(session: AsyncSession, search: Search) -> Page:
     rows = min(MAX_WALK, WALK_PER_ROW * wanted)
     if wanted <= rows:
         # Only a full page proves that no cheaper match lies beyond the listings walked.
-        page = (await session.execute(search.walk(rows))).scalars().all()
+        walk, values = search.walk(rows)
+        page = (await session.execute(walk, values)).scalars().all()
         if len(page) == filters.limit:
             return Page(page, walked=True)
     hits = search.text_hits(FEW_HITS)
-    few = hits is not None and (await session.execute(hits)).scalar_one() <= FEW_HITS
-    found = await _run(session, search, search.page(few_hits=few), pinned=True)
-    return Page(found.scalars().all(), walked=False)
+    rowids = None if hits is None else list((await session.execute(hits)).scalars())
+    if rowids is not None and len(rowids) > FEW_HITS:
+        rowids = None
+    if rowids == []:  # what the text index cannot find, LIKE would not match either
+        return Page([], walked=False, rowids=rowids)
+    found = await _run(session, search, search.page(rowids), pinned=True)
+    return Page(found.scalars().all(), walked=False, rowids=rowids)
 
 
 async def count_matches(session: AsyncSession, search: Search, page: Page, *, ceiling: int) -> int:
     """The number of matches, counting no further than ceiling + 1."""
-    found = await _run(session, search, search.count(ceiling), pinned=not page.walked)
+    stmt = search.count(ceiling, page.rowids)
+    found = await _run(session, search, stmt, pinned=not page.walked)
     return int(found.scalar_one())
