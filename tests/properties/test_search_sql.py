@@ -20,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from tests.builders import create_account, create_property
 from tests.conftest import TEST_DATABASE_URL
+from tests.properties.bulk import insert_listings
 from tests.scratch_db import scratch_postgres_database
+from whatsapp_assistant.db.engine import dialect_of, make_sessionmaker
 from whatsapp_assistant.db.migrate import alembic_config
 from whatsapp_assistant.db.session import Database
-from whatsapp_assistant.properties import importer, service
+from whatsapp_assistant.properties import importer, search, service
 from whatsapp_assistant.properties.schemas import PropertyFilters, PropertyUpdate
 
 
@@ -118,6 +120,19 @@ SEARCHES: list[tuple[dict[str, Any], str, list[str]]] = [
     ({}, "  ", ["triana", "graca", "ourique", "sintra"]),
     ({"status": "any"}, "LX", ["sold", "graca", "ourique"]),
     ({"location": "Sintra"}, "lx", []),
+    # Words of three characters or more go through the text index (trigrams), shorter ones and
+    # groups holding one are matched by LIKE alone: the same listings either way.
+    ({}, "GRAÇA", ["graca"]),
+    ({}, "ana", ["triana"]),
+    ({}, "an", ["triana", "graca", "ourique"]),
+    ({"location": "a"}, "", ["triana", "graca", "ourique", "sintra"]),
+    ({"location": ["Pena", "Tr"]}, "", ["triana", "sintra"]),
+    ({}, "t2 terrace", ["graca"]),
+    ({"text": "giralda rio"}, "sev", ["triana"]),
+    ({"location": "Lisbon", "text": "near"}, "t2", ["ourique"]),
+    ({}, "and", ["graca", "ourique"]),  # a word of the index's query language is a word
+    ({}, 'river"', []),  # a quote inside a phrase of the index's query language
+    ({}, "ourique 100%", ["ourique"]),
 ]
 
 
@@ -166,17 +181,43 @@ class TestSearchParity:
             found = await service.search_properties(session, account_id, chosen)
             assert [listings[prop.id] for prop in found] == expected
 
+    @pytest.mark.parametrize(("filters", "query", "expected"), SEARCHES)
+    async def test_one_listing_a_page_finds_the_same_listings_and_total(
+        self,
+        session: AsyncSession,
+        account_id: uuid.UUID,
+        listings: dict[uuid.UUID, str],
+        filters: dict[str, Any],
+        query: str,
+        expected: list[str],
+    ) -> None:
+        # Full pages come from the walk over the cheapest listings and need a count; the page
+        # past the last match comes from the text index.
+        seen = []
+        for offset in range(len(expected) + 1):
+            chosen = PropertyFilters.model_validate({**filters, "limit": 1, "offset": offset})
+            page = await service.list_properties_matching(session, account_id, chosen, query)
+            assert (page.total, page.total_exact) == (len(expected), True)
+            seen += [listings[item.id] for item in page.items]
+        assert seen == expected
+
+
+def reads(seen: list[str]) -> list[str]:
+    """The statements that read listings, without PostgreSQL's plan settings around some."""
+    return [sql for sql in seen if "set_config(" not in sql]
+
 
 class TestSearchStatements:
     async def test_a_full_page_is_one_query_and_one_count(
         self, db: Database, session: AsyncSession, account_id: uuid.UUID, listings: object
     ) -> None:
         filters = PropertyFilters(status="any", limit=2, offset=1)
-        with statements(db) as seen:
-            page = await service.list_properties_matching(session, account_id, filters, "lx")
-        assert (len(page.items), page.total) == (2, 3)
-        assert len(seen) == 2
-        assert "count(" in seen[1].lower()
+        for query in ("lx", "lx-10"):  # LIKE alone, then through the text index
+            with statements(db) as seen:
+                page = await service.list_properties_matching(session, account_id, filters, query)
+            assert (len(page.items), page.total) == (2, 3)
+            assert len(reads(seen)) == 2
+            assert "count(" in reads(seen)[1].lower()
 
     async def test_a_page_that_holds_every_match_needs_no_count(
         self, db: Database, session: AsyncSession, account_id: uuid.UUID, listings: object
@@ -186,12 +227,41 @@ class TestSearchStatements:
         assert (len(page.items), page.total) == (4, 4)
         assert len(seen) == 1
 
-    async def test_an_assistant_search_is_one_query(
+    async def test_an_assistant_search_the_cheapest_listings_answer_is_one_query(
         self, db: Database, session: AsyncSession, account_id: uuid.UUID, listings: object
     ) -> None:
         with statements(db) as seen:
-            await service.search_properties(session, account_id, PropertyFilters(location="x"))
+            found = await service.search_properties(
+                session, account_id, PropertyFilters(location="lisbon", limit=2)
+            )
+        assert len(found) == 2
         assert len(seen) == 1
+
+    async def test_a_search_they_cannot_answer_reads_every_match_in_at_most_three(
+        self, db: Database, session: AsyncSession, account_id: uuid.UUID, listings: object
+    ) -> None:
+        # The walk, then (SQLite) how many rows the text index finds, then the matches.
+        for where in ("nowhere", "x"):
+            with statements(db) as seen:
+                found = await service.search_properties(
+                    session, account_id, PropertyFilters(location=where)
+                )
+            assert found == []
+            assert 2 <= len(reads(seen)) <= 3
+
+    async def test_the_plan_settings_of_the_transaction_are_as_before_the_search(
+        self, session: AsyncSession, account_id: uuid.UUID, listings: object
+    ) -> None:
+        if dialect_of(session) != "postgresql":
+            pytest.skip("plan settings are PostgreSQL's")
+        await session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+        # Past the only match: the page and the count both go through the text index.
+        filters = PropertyFilters(text="giralda", limit=1, offset=1)
+        page = await service.list_properties_matching(session, account_id, filters, "")
+        assert (page.items, page.total) == ([], 1)
+        assert (await session.execute(sa.text("SHOW enable_seqscan"))).scalar() == "on"
+        assert (await session.execute(sa.text("SHOW enable_indexscan"))).scalar() == "off"
+        assert (await session.execute(sa.text("SHOW plan_cache_mode"))).scalar() == "auto"
 
     async def test_whether_an_account_has_listings_is_one_exists(
         self, db: Database, session: AsyncSession, account_id: uuid.UUID, listings: object
@@ -202,6 +272,62 @@ class TestSearchStatements:
             assert not await service.has_properties(session, empty)
         assert len(seen) == 2
         assert all("exists" in sql.lower() for sql in seen)
+
+
+@pytest.fixture
+async def crowded(session: AsyncSession, account_id: uuid.UUID) -> uuid.UUID:
+    """45 cheap listings in Porto and two dear ones in Graça; another account's 2,000 in Graça,
+    half of them with two bedrooms and half with three. Returns the other account's id."""
+    await insert_listings(
+        session, account_id, 45, lambda _: {"city": "Porto", "neighborhood": "Bonfim"}
+    )
+    for price, title in [(910_000, "Second Graça flat"), (900_000, "First Graça flat")]:
+        await create_property(
+            session, account_id, title=title, price=Decimal(price), description="Miradouro."
+        )
+    other = (await create_account(session, name="Outra")).id
+    await insert_listings(session, other, 2000, lambda i: {"bedrooms": 2 + i % 2})
+    return other
+
+
+async def titles(session: AsyncSession, account_id: uuid.UUID, **filters: Any) -> list[str]:
+    chosen = PropertyFilters.model_validate(filters)
+    return [prop.title for prop in await service.search_properties(session, account_id, chosen)]
+
+
+class TestManyListings:
+    async def test_matches_dearer_than_the_listings_walked_are_found_in_price_order(
+        self, db: Database, session: AsyncSession, account_id: uuid.UUID, crowded: uuid.UUID
+    ) -> None:
+        # One a page walks the 40 cheapest listings (all in Porto), then the text index: with
+        # many hits (the other account's) on SQLite, then with few ("miradouro").
+        sqlite_shapes = ["IN (SELECT properties_search.rowid", "CROSS JOIN properties ON"]
+        for filters, shape in zip(
+            ({"location": "graça"}, {"text": "miradouro"}), sqlite_shapes, strict=True
+        ):
+            with statements(db) as seen:
+                first = await titles(session, account_id, limit=1, **filters)
+            second = await titles(session, account_id, limit=1, offset=1, **filters)
+            assert first + second == ["First Graça flat", "Second Graça flat"], filters
+            assert db.is_sqlite == (shape in seen[-1]), seen[-1]
+            page = await service.list_properties(
+                session, account_id, PropertyFilters.model_validate({"limit": 1, **filters})
+            )
+            assert (page.total, page.total_exact) == (2, True)
+
+    async def test_past_a_thousand_matches_the_total_says_more_than(
+        self, session: AsyncSession, crowded: uuid.UUID
+    ) -> None:
+        async def total(**filters: Any) -> tuple[int, int, bool]:
+            chosen = PropertyFilters.model_validate({"location": "graca", **filters})
+            page = await service.list_properties(session, crowded, chosen)
+            return (len(page.items), page.total, page.total_exact)
+
+        assert await total(limit=20) == (20, 1000, False)
+        assert await total(limit=20, offset=990) == (20, 1010, False)  # counted to the page's end
+        assert await total(limit=20, offset=1990) == (10, 2000, True)  # the last page knows
+        assert await total(limit=20, min_bedrooms=3) == (20, 1000, True)
+        assert search.COUNT_LIMIT == 1000
 
 
 class TestSearchColumnsStayFolded:
@@ -237,12 +363,41 @@ class TestSearchColumnsStayFolded:
             )
             assert [prop.title for prop in found] == [title]
 
+    async def test_the_text_index_follows_every_write(
+        self, session: AsyncSession, account_id: uuid.UUID, listings: dict[uuid.UUID, str]
+    ) -> None:
+        if dialect_of(session) != "sqlite":
+            pytest.skip("SQLite's FTS5 index; PostgreSQL keeps its own indexes")
+        by_name = {name: key for key, name in listings.items()}
+        change = PropertyUpdate(description="Jardim à porta.", features=[])
+        await service.update_property(session, account_id, by_name["graca"], change)
+        await service.delete_property(session, account_id, by_name["sintra"])
+        await importer.import_csv(
+            session,
+            account_id,
+            "reference,title,listing_type,property_type,price,city\n"
+            "LX-102,Renovated T2,sale,apartment,398000,Lisboa\n"
+            "LX-901,Moradia em Óbidos,sale,house,450000,Óbidos\n",
+        )
+        await insert_listings(session, account_id, 3)
+        # With rank 1, FTS5 compares its index with the rows of `properties` themselves.
+        await session.execute(
+            sa.text(
+                "INSERT INTO properties_search(properties_search, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+        )
+        assert await titles(session, account_id, text="fireplace") == []
+        assert await titles(session, account_id, text="jardim") == [
+            "Sunny T2 in Graça with terrace"
+        ]
+
 
 def _migrated_to_0012(url: str) -> None:
     command.upgrade(alembic_config(url), "0012")
 
 
-async def _insert_old_listing(url: str) -> uuid.UUID:
+async def _insert_old_listing(url: str) -> tuple[uuid.UUID, uuid.UUID]:
     engine = create_async_engine(url)
     now = datetime.now(UTC)
     account_id, property_id = uuid.uuid4(), uuid.uuid4()
@@ -278,7 +433,7 @@ async def _insert_old_listing(url: str) -> uuid.UUID:
             )
         )
     await engine.dispose()
-    return property_id
+    return account_id, property_id
 
 
 async def _search_columns(url: str, property_id: uuid.UUID) -> tuple[str, str, str]:
@@ -302,10 +457,60 @@ def _fresh_database(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{tmp_path}/old.db"
 
 
-def test_the_migration_folds_the_listings_already_stored(tmp_path: Path) -> None:
+async def _found(url: str, account_id: uuid.UUID, **filters: Any) -> list[uuid.UUID]:
+    engine = create_async_engine(url)
+    db = Database(engine=engine, sessionmaker=make_sessionmaker(engine))
+    async with db.session_scope() as session:
+        chosen = PropertyFilters.model_validate(filters)
+        found = [prop.id for prop in await service.search_properties(session, account_id, chosen)]
+    await engine.dispose()
+    return found
+
+
+def test_the_migrations_fold_and_index_the_listings_already_stored(tmp_path: Path) -> None:
     with _fresh_database(tmp_path) as url:
         _migrated_to_0012(url)
-        property_id = asyncio.run(_insert_old_listing(url))
+        account_id, property_id = asyncio.run(_insert_old_listing(url))
         command.upgrade(alembic_config(url), "0013")
         place, body, reference = asyncio.run(_search_columns(url, property_id))
+        command.upgrade(alembic_config(url), "head")
+        # Words long enough for the text index, which 0014 built from the rows already there.
+        found = asyncio.run(_found(url, account_id, location="Sao Vicente", text="açoteia"))
     assert (place, body, reference) == ("lisboa sao vicente", "casa na graca acoteia. patio", "")
+    assert found == [property_id]
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL.startswith("postgresql"), reason="SQLite's VACUUM")
+def test_the_text_index_still_finds_every_listing_after_vacuum(tmp_path: Path) -> None:
+    # The index is keyed by the rowid of `properties`, which VACUUM may renumber in a table
+    # without INTEGER PRIMARY KEY; SQLite keeps them in a table with indexes, as this one is.
+    url = f"sqlite+aiosqlite:///{tmp_path}/vacuumed.db"
+    command.upgrade(alembic_config(url), "head")
+
+    async def scenario() -> list[list[uuid.UUID]]:
+        engine = create_async_engine(url)
+        db = Database(engine=engine, sessionmaker=make_sessionmaker(engine))
+        async with db.session_scope() as session:
+            account_id = (await create_account(session)).id
+            await insert_listings(session, account_id, 30, lambda i: {"title": f"Casa {i:03}"})
+            await session.execute(sa.text("DELETE FROM properties WHERE rowid % 3 = 0"))
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("VACUUM")
+        async with db.session_scope() as session:
+            await session.execute(
+                sa.text(
+                    "INSERT INTO properties_search(properties_search, rank) "
+                    "VALUES ('integrity-check', 1)"
+                )
+            )
+            left = (await session.execute(sa.text("SELECT title FROM properties"))).scalars()
+            found = [
+                await titles(session, account_id, text=title.lower()) for title in sorted(left)
+            ]
+        await engine.dispose()
+        return found
+
+    found = asyncio.run(scenario())
+    assert len(found) == 20
+    assert all(len(titles_found) == 1 for titles_found in found)

@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from tests.conftest import ApiAccount
+from tests.properties.bulk import insert_listings
 from tests.web.signin import sign_in
+from whatsapp_assistant.db.session import Database
 
 API = "/api/v1/properties"
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -234,6 +236,21 @@ async def test_more_than_a_page_of_listings_is_paginated(
     second = text_of(await signed_in.get("/listings?page=2"))
     assert "Flat 20" in second
     assert "Flat 00" not in second
+
+
+async def test_past_a_thousand_listings_the_list_says_more_than_and_pages_on(
+    signed_in: httpx.AsyncClient, api_account: ApiAccount, db: Database
+) -> None:
+    async with db.session_scope() as session:
+        await insert_listings(session, api_account.account_id, 1001)
+    first = await signed_in.get("/listings", params={"q": "graca"})
+    assert "More than 1,000 listings matching “graca” · page 1" in text_of(first)
+    assert 'rel="next" href="/listings?q=graca&amp;page=2"' in first.text
+    last = await signed_in.get("/listings", params={"q": "graca", "page": "51"})
+    assert "1001 listings matching “graca” · page 51 of 51" in text_of(last)
+    assert 'rel="next"' not in last.text
+    api = await signed_in.get(API, params={"limit": 1}, headers=api_account.headers)
+    assert (api.json()["total"], api.json()["total_exact"]) == (1000, False)
 
 
 async def test_a_csv_imports_the_good_rows_and_reports_the_bad_ones(

@@ -184,7 +184,7 @@ class TestAnotherAccountsProperty:
     ) -> None:
         await create(client, api_account)
         response = await client.get(BASE, headers=other_account.headers)
-        assert response.json() == {"items": [], "total": 0}
+        assert response.json() == {"items": [], "total": 0, "total_exact": True}
 
 
 class TestDeleteProperty:

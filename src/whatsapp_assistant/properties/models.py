@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column
 from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
 from whatsapp_assistant.kit.text import fold
 
-# The folded search columns, each with a trigram index on PostgreSQL (docs/decisions.md, 6).
+# The folded search columns, each with a trigram index on PostgreSQL and together in the FTS5
+# trigram table `properties_search` on SQLite (migration 0014; docs/decisions.md, 6).
 SEARCH_COLUMNS = ("place_text", "body_text", "reference_text")
 
 
@@ -31,9 +32,13 @@ def _trigram_index(column: str) -> Index:
 class Property(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "properties"
     # A re-imported sheet updates its rows by reference; NULLs (no reference) never collide.
+    # A page of search results is in price order: these read an account's listings in it, with
+    # or without a status, so a page of a common word stops after a few hundred rows.
     __table_args__ = (
         UniqueConstraint("account_id", "reference"),
         *(_trigram_index(column) for column in SEARCH_COLUMNS),
+        Index("ix_properties_account_price", "account_id", "price", "id"),
+        Index("ix_properties_account_status_price", "account_id", "status", "price", "id"),
     )
 
     reference: Mapped[str | None] = mapped_column(String(64))
@@ -54,9 +59,10 @@ class Property(IdMixin, TimestampMixin, TenantMixin, Base):
     url: Mapped[str | None] = mapped_column(String(500))
     # Derived, never written by hand: the accent- and case-folded text that search matches
     # (docs/decisions.md, 6), kept by the mapper events below on every insert and update.
-    place_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    body_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    reference_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Deferred: only SQL reads them, so a page of listings does not carry their text back.
+    place_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+    body_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+    reference_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
 
 def search_texts(

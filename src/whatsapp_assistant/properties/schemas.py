@@ -180,10 +180,13 @@ class PropertyListQuery(PropertyFilters):
 
 
 class PropertyPage(BaseModel):
-    """One page of matches; `total` counts every match before limit and offset."""
+    """One page of matches; `total` counts the matches before limit and offset, up to 1,000 (or
+    the end of the page, when further): past that, `total_exact` is false and more than `total`
+    listings match."""
 
     items: list[PropertyRead]
     total: int
+    total_exact: bool = True
 
 
 class RowError(BaseModel):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from whatsapp_assistant.db.tenancy import for_account
-from whatsapp_assistant.kit.text import fold
+from whatsapp_assistant.properties import search
 from whatsapp_assistant.properties.errors import PropertyNotFound, ReferenceTaken
 from whatsapp_assistant.properties.models import Property
 from whatsapp_assistant.properties.schemas import (
@@ -20,26 +19,7 @@ from whatsapp_assistant.properties.schemas import (
     PropertyRead,
     PropertyUpdate,
 )
-
-_PROPERTY_TYPE_SYNONYMS = {
-    "flat": "apartment",
-    "apartamento": "apartment",
-    "piso": "apartment",
-    "house": "house",
-    "casa": "house",
-    "moradia": "house",
-    "villa": "villa",
-    "vivenda": "villa",
-    "studio": "studio",
-    "estudio": "studio",
-    "estúdio": "studio",
-    "loft": "studio",
-}
-
-
-def normalise_property_type(value: str) -> str:
-    word = value.strip().lower()
-    return _PROPERTY_TYPE_SYNONYMS.get(word, word)
+from whatsapp_assistant.properties.search import normalise_property_type
 
 
 def _dump(data: PropertyCreate | PropertyUpdate, *, partial: bool) -> dict[str, object]:
@@ -138,62 +118,11 @@ async def delete_property(
     )
 
 
-def _contains(column: InstrumentedAttribute[str], word: str) -> ColumnElement[bool]:
-    # The column and the word are both folded by kit/text.fold, so LIKE (escaped) is a plain
-    # substring test on both databases (docs/decisions.md, 6). The whole pattern is one
-    # parameter: PostgreSQL's planner sees '%graca%' and can use the trigram index, where
-    # '%' || :word || '%' hides the pattern from it.
-    escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return column.like(f"%{escaped}%", escape="/")
-
-
-def _conditions(filters: PropertyFilters, query: str = "") -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if filters.status not in (None, "any"):
-        where.append(Property.status == filters.status)
-    if filters.listing_type is not None:
-        where.append(Property.listing_type == filters.listing_type)
-    if filters.property_type:
-        where.append(Property.property_type == normalise_property_type(filters.property_type))
-    if filters.min_price is not None:
-        where.append(Property.price >= filters.min_price)
-    if filters.max_price is not None:
-        where.append(Property.price <= filters.max_price)
-    if filters.min_bedrooms is not None:
-        where.append(Property.bedrooms >= filters.min_bedrooms)
-    if filters.location:
-        # Any of the places, each inside the joined city, neighbourhood and address.
-        places = [_contains(Property.place_text, fold(wanted)) for wanted in filters.location]
-        where.append(or_(*places))
-    if filters.text:
-        where += [_contains(Property.body_text, word) for word in fold(filters.text).split()]
-    # A person's one search box: each word may name the place, the reference or the text,
-    # where `location` and `text` must each match on their own.
-    for word in fold(query).split():
-        columns = (Property.place_text, Property.body_text, Property.reference_text)
-        where.append(or_(*(_contains(column, word) for column in columns)))
-    return where
-
-
-async def _page(
-    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters, query: str = ""
-) -> Sequence[Property]:
-    stmt = for_account(select(Property), Property, account_id).where(*_conditions(filters, query))
-    stmt = stmt.order_by(Property.price, Property.id).limit(filters.limit).offset(filters.offset)
-    return (await session.execute(stmt)).scalars().all()
-
-
-async def _count(
-    session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters, query: str = ""
-) -> int:
-    stmt = for_account(select(func.count()).select_from(Property), Property, account_id)
-    return (await session.execute(stmt.where(*_conditions(filters, query)))).scalar_one()
-
-
 async def search_properties(
     session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters
 ) -> Sequence[Property]:
-    return await _page(session, account_id, filters)
+    found = await search.find_page(session, search.Search.of(session, account_id, filters, ""))
+    return found.rows
 
 
 async def list_properties(
@@ -207,13 +136,16 @@ async def list_properties_matching(
     session: AsyncSession, account_id: uuid.UUID, filters: PropertyFilters, query: str
 ) -> PropertyPage:
     """list_properties, keeping the listings where every word of `query` appears somewhere."""
-    page = await _page(session, account_id, filters, query)
+    wanted = search.Search.of(session, account_id, filters, query)
+    page = await search.find_page(session, wanted)
+    items = [PropertyRead.model_validate(prop) for prop in page.rows]
     # A full page or a later page may have matches beyond it; otherwise the page is the count.
-    if len(page) < filters.limit and (page or filters.offset == 0):
-        total = filters.offset + len(page)
-    else:
-        total = await _count(session, account_id, filters, query)
-    return PropertyPage(items=[PropertyRead.model_validate(prop) for prop in page], total=total)
+    if len(items) < filters.limit and (items or filters.offset == 0):
+        return PropertyPage(items=items, total=filters.offset + len(items), total_exact=True)
+    # Counted up to COUNT_LIMIT, or to the end of this page when it lies further.
+    ceiling = max(search.COUNT_LIMIT, filters.offset + filters.limit)
+    counted = await search.count_matches(session, wanted, page, ceiling=ceiling)
+    return PropertyPage(items=items, total=min(counted, ceiling), total_exact=counted <= ceiling)
 
 
 async def has_properties(session: AsyncSession, account_id: uuid.UUID) -> bool:

@@ -148,15 +148,18 @@ async def listings_page(
     filters = PropertyListQuery(status=status, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     found = await properties.list_properties_matching(session, user.account_id, filters, query)
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
+    # Past the count's limit the page says "more than": there is a next page, however far.
+    more = not found.total_exact
     context = {
         "listings": found.items,
         "total": found.total,
+        "total_exact": found.total_exact,
         "q": query,
         "status": status,
         "page_number": number,
         "pages": pages,
         "prev_url": _list_url(query, status, number - 1) if number > 1 else None,
-        "next_url": _list_url(query, status, number + 1) if number < pages else None,
+        "next_url": _list_url(query, status, number + 1) if number < pages or more else None,
         "filter_links": [
             (value, label, _list_url(query, value)) for value, label in STATUS_FILTERS
         ],
