@@ -5,7 +5,8 @@ one agency's single customer waits while another agency's burst of 500 drafts.
 The service runs as it does in production: real `serve` (and `worker`) processes, webhooks over
 HTTP. The fake Anthropic and Green API servers run in a process of their own, so their CPU is
 not counted against the service, as a real provider's is not. A reply's time is its row's
-`sent_at` (the fake Green API accepted it) minus the moment its webhook was posted.
+`sent_at` (the fake Green API accepted it) minus the moment the burst's first webhook was
+accepted: the customers wrote at once. A 503 is posted again, as Green API redelivers.
 
 Scenarios, each on the same database with agencies of its own:
 - `ten_reply_slots`: one `serve`, the reply queue worked 10 at a time (what one shared 10-slot
