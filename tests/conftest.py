@@ -40,13 +40,13 @@ JOB_TABLES = ("procrastinate_jobs", "procrastinate_events", "procrastinate_perio
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `postgres` run in the PostgreSQL pass; the SQLite pass deselects them."""
-    if TEST_DATABASE_URL.startswith("postgresql"):
-        return
-    postgres_only = [item for item in items if item.get_closest_marker("postgres")]
-    if postgres_only:
-        config.hook.pytest_deselected(items=postgres_only)
-        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+    """Tests marked `postgres` run in the PostgreSQL pass only, tests marked `sqlite` in the
+    SQLite pass only; the other pass deselects them (never a skip: a skip reads as a gap)."""
+    other = "sqlite" if TEST_DATABASE_URL.startswith("postgresql") else "postgres"
+    elsewhere = [item for item in items if item.get_closest_marker(other)]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
 
 
 @pytest.fixture(scope="session")

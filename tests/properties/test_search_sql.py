@@ -22,7 +22,7 @@ from tests.builders import create_account, create_property
 from tests.conftest import TEST_DATABASE_URL
 from tests.properties.bulk import insert_listings
 from tests.scratch_db import scratch_postgres_database
-from whatsapp_assistant.db.engine import dialect_of, make_sessionmaker
+from whatsapp_assistant.db.engine import make_sessionmaker
 from whatsapp_assistant.db.migrate import alembic_config
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.properties import importer, search, service
@@ -249,11 +249,10 @@ class TestSearchStatements:
             assert found == []
             assert 2 <= len(reads(seen)) <= 3
 
+    @pytest.mark.postgres  # plan settings are PostgreSQL's
     async def test_the_plan_settings_of_the_transaction_are_as_before_the_search(
         self, session: AsyncSession, account_id: uuid.UUID, listings: object
     ) -> None:
-        if dialect_of(session) != "postgresql":
-            pytest.skip("plan settings are PostgreSQL's")
         await session.execute(sa.text("SET LOCAL enable_indexscan = off"))
         # Past the only match: the page and the count both go through the text index.
         filters = PropertyFilters(text="giralda", limit=1, offset=1)
@@ -363,11 +362,10 @@ class TestSearchColumnsStayFolded:
             )
             assert [prop.title for prop in found] == [title]
 
+    @pytest.mark.sqlite  # SQLite's FTS5 index; PostgreSQL keeps its own indexes
     async def test_the_text_index_follows_every_write(
         self, session: AsyncSession, account_id: uuid.UUID, listings: dict[uuid.UUID, str]
     ) -> None:
-        if dialect_of(session) != "sqlite":
-            pytest.skip("SQLite's FTS5 index; PostgreSQL keeps its own indexes")
         by_name = {name: key for key, name in listings.items()}
         change = PropertyUpdate(description="Jardim à porta.", features=[])
         await service.update_property(session, account_id, by_name["graca"], change)
@@ -480,7 +478,7 @@ def test_the_migrations_fold_and_index_the_listings_already_stored(tmp_path: Pat
     assert found == [property_id]
 
 
-@pytest.mark.skipif(TEST_DATABASE_URL.startswith("postgresql"), reason="SQLite's VACUUM")
+@pytest.mark.sqlite  # SQLite's VACUUM
 def test_the_text_index_still_finds_every_listing_after_vacuum(tmp_path: Path) -> None:
     # The index is keyed by the rowid of `properties`, which VACUUM may renumber in a table
     # without INTEGER PRIMARY KEY; SQLite keeps them in a table with indexes, as this one is.
