@@ -195,6 +195,25 @@ async def _set_aside(settings: Settings) -> None:
     await db.dispose()
 
 
+async def start_service(
+    processes: Processes, anthropic_url: str, env: dict[str, str], *, workers: int
+) -> str:
+    """`serve` alone (jobs in-process), or `serve` for the web and `workers` worker processes,
+    all talking to the fake model; the web's base URL."""
+    llm = {
+        "LLM_PROVIDER": "anthropic",
+        "ANTHROPIC_API_KEY": "bench-key",
+        "ANTHROPIC_BASE_URL": anthropic_url,
+        "LLM_MAX_RETRIES": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    if not workers:
+        return (await processes.serve(**llm, **env))[1]
+    _, base = await processes.serve(**llm, **env, WORKER_IN_PROCESS="false")
+    await processes.workers(workers, **llm, **env)
+    return base
+
+
 def _cpu_seconds(processes: Processes) -> float:
     """User plus system CPU of the service's processes so far (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -224,19 +243,8 @@ async def _scenario(
     with fake_services(instances) as urls, tempfile.TemporaryDirectory() as folder:
         account_ids = await _agencies(settings, instances, urls["green_api"])
         processes = Processes(settings.database.url, Path(folder))
-        llm = {
-            "LLM_PROVIDER": "anthropic",
-            "ANTHROPIC_API_KEY": "bench-key",
-            "ANTHROPIC_BASE_URL": urls["anthropic"],
-            "LLM_MAX_RETRIES": "0",
-            "LOG_LEVEL": "WARNING",
-        }
         try:
-            if workers:
-                _, base = await processes.serve(**llm, **env, WORKER_IN_PROCESS="false")
-                await processes.workers(workers, **llm, **env)
-            else:
-                _, base = await processes.serve(**llm, **env)
+            base = await start_service(processes, urls["anthropic"], env, workers=workers)
             cpu_before = _cpu_seconds(processes)
             bodies = [
                 [(instances[a], _webhook(payload, instances[a], a, c)) for c in range(size)]

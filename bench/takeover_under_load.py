@@ -35,6 +35,7 @@ from bench.reply_burst import (
     _set_aside,
     _webhook,
     fake_services,
+    start_service,
 )
 from bench.support import POSTGRES_URL, RESULTS, postgres_problem, summary
 from tests.races.conftest import Processes
@@ -111,19 +112,8 @@ async def _setup(settings: Settings, n: int, *, workers: int) -> dict[str, objec
         account_ids = await _agencies(settings, instances, urls["green_api"])
         key = await _api_key(settings, account_ids[-1])
         processes = Processes(settings.database.url, Path(folder))
-        env = {
-            "LLM_PROVIDER": "anthropic",
-            "ANTHROPIC_API_KEY": "bench-key",
-            "ANTHROPIC_BASE_URL": urls["anthropic"],
-            "LLM_MAX_RETRIES": "0",
-            "LOG_LEVEL": "WARNING",
-        }
         try:
-            if workers:
-                _, base = await processes.serve(**env, WORKER_IN_PROCESS="false")
-                await processes.workers(workers, **env)
-            else:
-                _, base = await processes.serve(**env)
+            base = await start_service(processes, urls["anthropic"], {}, workers=workers)
             # The agent's own conversation: one customer message, answered, then toggled.
             own = _webhook(payload, instances[-1], 999, 0)
             await _post_all(base, [(instances[-1], own)])
