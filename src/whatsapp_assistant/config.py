@@ -109,6 +109,10 @@ class WorkerSettings(BaseModel):
     concurrency_send: int = Field(default=20, ge=1, le=1000)
     # More reply slots than model calls: a reply over its account's share waits in its slot.
     concurrency_reply: int = Field(default=1000, ge=1, le=10000)
+    # Reply jobs of one account running at once in this process, reads included: the others
+    # wait in their slots without a query, so one account's burst cannot fill the event loop
+    # and another account's customer is drafted at once (docs/architecture.md, invariant 9).
+    replies_per_account: int = Field(default=25, ge=1, le=10000)
     concurrency_scheduled: int = Field(default=20, ge=1, le=1000)
     concurrency_maintenance: int = Field(default=2, ge=1, le=100)
 

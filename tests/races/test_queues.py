@@ -200,3 +200,65 @@ async def _other_agency(db: Database, green_api: FakeGreenAPI) -> None:
             api_token=green_api.token,
             webhook_token=OTHER_TOKEN,
         )
+
+
+class TestRunningRepliesPerAccount:
+    """WORKER_REPLIES_PER_ACCOUNT caps an account's running reply jobs before their first read,
+    where the model-call share caps only the calls: the burst's other jobs wait without having
+    read anything, so their CPU stays out of the event loop until their turn."""
+
+    @pytest.fixture
+    async def capped(
+        self,
+        settings: Settings,
+        db: Database,
+        api_account: ApiAccount,
+        fake_green_api: FakeGreenAPI,
+        fake_anthropic: FakeAnthropic,
+    ) -> AsyncIterator[Service]:
+        async for running in _service(
+            settings,
+            db,
+            api_account,
+            fake_green_api,
+            fake_anthropic,
+            # Model calls to spare: only the running-jobs share holds the burst back.
+            worker_concurrency_reply=12,
+            worker_replies_per_account=2,
+        ):
+            yield running
+
+    async def test_a_waiting_customers_next_message_is_read_with_the_first_and_answered_once(
+        self,
+        capped: Service,
+        db: Database,
+        fake_anthropic: FakeAnthropic,
+        fake_green_api: FakeGreenAPI,
+    ) -> None:
+        model = HeldModel(fake_anthropic)
+        await _burst(capped, 6)
+        await wait_until(lambda: model.held == 2)  # two of the account's jobs run, no more
+        # Customer 5 waits in line and writes again: its job has read nothing yet, so the one
+        # reply it gets answers both messages. Had it read before waiting, it would answer the
+        # first alone and a second job the next.
+        again = customer_text(_chat(5), "3EB0BURSTAGAIN00001", "And a garage, please.")
+        assert (await capped.post_webhook(again)).status_code == 200
+        with run_fake_green_api(OTHER_INSTANCE) as other_green_api:
+            await _other_agency(db, other_green_api)
+            ana = customer_text(
+                "351912345678@c.us", "3EB0OTHERAGENCY00002", "Olá, têm T2?", instance=OTHER_INSTANCE
+            )
+            assert (await capped.post_webhook(ana, token=OTHER_TOKEN)).status_code == 200
+            await wait_until(lambda: len(other_green_api.sent_messages) == 1)
+            assert not model.released.is_set()  # another account is not behind the burst
+            assert model.held == 2
+            model.release()
+            await drained(capped)
+        chats = sorted(message["chatId"] for message in fake_green_api.sent_messages)
+        assert chats == sorted(_chat(index) for index in range(6))  # each of the burst, once
+        [both] = [
+            json.dumps(body, ensure_ascii=False)
+            for body in fake_anthropic.bodies
+            if "And a garage" in json.dumps(body, ensure_ascii=False)
+        ]
+        assert "Any flat in Lisbon?" in both

@@ -39,7 +39,7 @@ async def set_mode(
         session, conversation, actor=actor, answer_pending=account.answer_pending_on_hand_back
     )
     if wants_reply:
-        defer_reply(runtime, session, conversation.id)
+        defer_reply(runtime, session, conversation.id, conversation.account_id)
     return conversation
 
 

@@ -51,7 +51,7 @@ async def resume_due(runtime: Runtime, *, now: datetime | None = None) -> int:
                 session, conversation, actor="auto_resume", answer_pending=answer_pending
             )
             if wants_reply:
-                defer_reply(runtime, session, conversation.id)
+                defer_reply(runtime, session, conversation.id, conversation.account_id)
     if rows:
         logger.info("auto-resume: %d conversations handed back to the AI", len(rows))
     return len(rows)

@@ -20,6 +20,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from whatsapp_assistant.conversations.shares import Shares
+
 
 class PausedTooLong(Exception):
     """The process's calls are paused by a rate limit past the time the caller would wait."""
@@ -54,9 +56,7 @@ class ModelCalls:
         # Bumped by each slow-down: the other calls already under way when a rate limit came
         # will hear it too, and one limit must halve the number once, not once per call.
         self._epoch = 0
-        self._per_account = per_account
-        self._accounts: dict[uuid.UUID, asyncio.Semaphore] = {}
-        self._users: dict[uuid.UUID, int] = {}
+        self._accounts = Shares(per_account)
 
     @property
     def limit(self) -> int:
@@ -78,19 +78,12 @@ class ModelCalls:
         """Wait for one of the account's calls, then for one of the process's, which starts once
         no rate limit pauses them. `deadline` (event loop time): raise PausedTooLong rather than
         wait for a pause that ends after it."""
-        share = self._accounts.setdefault(account_id, asyncio.Semaphore(self._per_account))
-        self._users[account_id] = self._users.get(account_id, 0) + 1
-        try:
-            async with share:
-                call = await self._enter(deadline)
-                try:
-                    yield call
-                finally:
-                    self._release()
-        finally:
-            self._users[account_id] -= 1
-            if not self._users[account_id]:  # forget idle accounts: the map stays small
-                del self._users[account_id], self._accounts[account_id]
+        async with self._accounts.hold(account_id):
+            call = await self._enter(deadline)
+            try:
+                yield call
+            finally:
+                self._release()
 
     async def _enter(self, deadline: float | None) -> ModelCall:
         while True:

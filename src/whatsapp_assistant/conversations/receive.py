@@ -33,6 +33,6 @@ async def receive(
     else:
         result = await ingest_webhook(session, channel, parsed, raw)
     for conversation_id in result.to_answer:
-        defer_reply(runtime, session, conversation_id)
+        defer_reply(runtime, session, conversation_id, channel.account_id)
     outbox.send_on_commit(runtime, session, result.to_send)
     return result

@@ -43,22 +43,18 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
             .execution_options(synchronize_session=False)
         )
         unanswered = (
-            (
-                await session.execute(
-                    select(Conversation.id).where(
-                        Conversation.mode == Mode.AI,
-                        Conversation.is_group.is_(False),
-                        Conversation.last_inbound_at.is_not(None),
-                        or_(
-                            Conversation.answered_through.is_(None),
-                            Conversation.answered_through < Conversation.last_inbound_at,
-                        ),
-                    )
+            await session.execute(
+                select(Conversation.id, Conversation.account_id).where(
+                    Conversation.mode == Mode.AI,
+                    Conversation.is_group.is_(False),
+                    Conversation.last_inbound_at.is_not(None),
+                    or_(
+                        Conversation.answered_through.is_(None),
+                        Conversation.answered_through < Conversation.last_inbound_at,
+                    ),
                 )
             )
-            .scalars()
-            .all()
-        )
+        ).all()
         cutoff = utcnow() if startup else utcnow() - STALE_QUEUED
         queued = (
             (
@@ -71,8 +67,8 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
             .scalars()
             .all()
         )
-        for conversation_id in unanswered:
-            defer_reply(runtime, session, conversation_id)
+        for conversation_id, account_id in unanswered:
+            defer_reply(runtime, session, conversation_id, account_id)
         outbox.send_on_commit(runtime, session, list(queued))
     if unanswered or queued:
         logger.info("recovery: %d replies, %d sends re-deferred", len(unanswered), len(queued))

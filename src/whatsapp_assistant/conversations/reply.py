@@ -45,18 +45,33 @@ class Outcome(StrEnum):
     ASKED_TO_TYPE = "asked_to_type"
 
 
-def defer_reply(runtime: Runtime, session: AsyncSession, conversation_id: uuid.UUID) -> None:
+def defer_reply(
+    runtime: Runtime, session: AsyncSession, conversation_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
     """One pending reply job per conversation, run one at a time per conversation
-    (docs/architecture.md, invariant 4)."""
+    (docs/architecture.md, invariant 4). The account rides along so the job can wait for its
+    account's share before its first read (`answer_in_turn`)."""
     key = f"conversation:{conversation_id}"
     runtime.queue.defer_on_commit(
         session,
         REPLY_JOB,
         conversation_id=str(conversation_id),
+        account_id=str(account_id),
         lock=key,
         queueing_lock=key,
         delay_seconds=runtime.settings.reply.debounce_seconds,
     )
+
+
+async def answer_in_turn(
+    runtime: Runtime, conversation_id: uuid.UUID, account_id: uuid.UUID | None
+) -> Outcome:
+    """Answer once fewer than WORKER_REPLIES_PER_ACCOUNT of the account's replies run here. A
+    job queued before the account rode along (None) goes at once."""
+    if account_id is None:
+        return await answer_pending(runtime, conversation_id)
+    async with runtime.reply_jobs.hold(account_id):
+        return await answer_pending(runtime, conversation_id)
 
 
 async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcome:

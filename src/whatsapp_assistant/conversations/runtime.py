@@ -8,6 +8,7 @@ from whatsapp_assistant.ai.providers.base import LLMProvider
 from whatsapp_assistant.channels.registry import ChannelRegistry
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.model_calls import ModelCalls
+from whatsapp_assistant.conversations.shares import Shares
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.infra.queue import JobQueue
 
@@ -25,9 +26,11 @@ class Runtime:
     llm: LLMProvider
     channels: ChannelRegistry
     model_calls: ModelCalls = field(init=False)
+    reply_jobs: Shares = field(init=False)  # running reply jobs, per account
 
     def __post_init__(self) -> None:
         llm = self.settings.llm
         self.model_calls = ModelCalls(
             total=llm.max_concurrent_calls, per_account=llm.max_concurrent_calls_per_account
         )
+        self.reply_jobs = Shares(self.settings.worker.replies_per_account)

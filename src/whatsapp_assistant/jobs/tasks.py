@@ -32,8 +32,11 @@ def recovery_cron(every_seconds: int) -> str:
 
 def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) -> None:
     @app.task(name=REPLY_JOB, queue="reply", pass_context=True)
-    async def reply_job(context: JobContext, conversation_id: str) -> None:
-        await reply.answer_pending(_runtime(context), uuid.UUID(conversation_id))
+    async def reply_job(
+        context: JobContext, conversation_id: str, account_id: str | None = None
+    ) -> None:
+        account = uuid.UUID(account_id) if account_id else None
+        await reply.answer_in_turn(_runtime(context), uuid.UUID(conversation_id), account)
 
     @app.task(name=SEND_JOB, queue="send", pass_context=True)
     async def send_job(context: JobContext, message_id: str) -> None:
