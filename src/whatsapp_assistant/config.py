@@ -112,7 +112,7 @@ class WorkerSettings(BaseModel):
     # Reply jobs of one account running at once in this process, reads included: the others
     # wait in their slots without a query, so one account's burst cannot fill the event loop
     # and another account's customer is drafted at once (docs/architecture.md, invariant 9).
-    replies_per_account: int = Field(default=25, ge=1, le=10000)
+    replies_per_account: int = Field(default=40, ge=1, le=10000)
     concurrency_scheduled: int = Field(default=20, ge=1, le=1000)
     concurrency_maintenance: int = Field(default=2, ge=1, le=100)
 
