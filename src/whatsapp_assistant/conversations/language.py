@@ -46,7 +46,11 @@ async def observe(
     )
     if language is not None and language != conversation.language:
         conversation.language = language
-        await live.publish_conversation(session, conversation)
+        # A new conversation is announced by its first message's event, and every read of it
+        # carries the language: its own conversation event would be an inbox read per new
+        # chat, a fifth of a webhook's CPU in a rush of new leads (docs/scaling.md).
+        if not first:
+            await live.publish_conversation(session, conversation)
 
 
 async def _recent_customer_text(session: AsyncSession, conversation: Conversation) -> list[str]:
