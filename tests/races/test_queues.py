@@ -167,24 +167,13 @@ class TestRunningRepliesPerAccount:
     read anything, so their CPU stays out of the event loop until their turn."""
 
     @pytest.fixture
-    async def capped(
-        self,
-        settings: Settings,
-        db: Database,
-        api_account: ApiAccount,
-        fake_green_api: FakeGreenAPI,
-        fake_anthropic: FakeAnthropic,
-    ) -> AsyncIterator[Service]:
-        async for running in _service(
-            settings,
-            db,
-            api_account,
-            fake_green_api,
-            fake_anthropic,
+    async def capped(self, start_claude: StartClaude) -> AsyncIterator[Service]:
+        async with start_claude(
+            listing=True,
             # Model calls to spare: only the running-jobs share holds the burst back.
             worker_concurrency_reply=12,
             worker_replies_per_account=2,
-        ):
+        ) as running:
             yield running
 
     async def test_a_waiting_customers_next_message_is_read_with_the_first_and_answered_once(
