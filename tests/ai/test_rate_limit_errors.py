@@ -20,41 +20,62 @@ from whatsapp_assistant.ai.errors import (
     retry_after_seconds,
 )
 from whatsapp_assistant.ai.providers.anthropic import AnthropicProvider
+from whatsapp_assistant.ai.providers.base import LLMProvider
 from whatsapp_assistant.ai.providers.openai_compat import OpenAICompatProvider
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
-async def _claude_error(fake: FakeAnthropic, listings: Listings) -> LLMError:
-    claude = AnthropicProvider(*anthropic_settings(fake))
+async def _error(provider: LLMProvider, listings: Listings) -> LLMError:
+    """What `provider` raises for one reply, through its real SDK."""
     try:
         with pytest.raises(LLMError) as raised:
-            await claude.draft_reply(ask("Hi"), listings.tools)
+            await provider.draft_reply(ask("Hi"), listings.tools)
     finally:
-        await claude.aclose()
+        await provider.aclose()
     return raised.value
+
+
+async def _claude_error(fake: FakeAnthropic, listings: Listings) -> LLMError:
+    return await _error(AnthropicProvider(*anthropic_settings(fake)), listings)
 
 
 async def _local_error(fake: FakeOpenAI, listings: Listings) -> LLMError:
-    local = OpenAICompatProvider(*openai_settings(fake))
-    try:
-        with pytest.raises(LLMError) as raised:
-            await local.draft_reply(ask("Hi"), listings.tools)
-    finally:
-        await local.aclose()
-    return raised.value
+    return await _error(OpenAICompatProvider(*openai_settings(fake)), listings)
 
 
 class TestAnthropic:
-    async def test_429_is_a_rate_limit_with_its_retry_after_in_seconds(
-        self, fake_anthropic: FakeAnthropic, listings: Listings
+    @pytest.mark.parametrize(
+        ("response", "status", "wait"),
+        [
+            pytest.param(
+                anthropic_server.rate_limit_response(429, retry_after="7"),
+                429,
+                7.0,
+                id="429-with-its-retry-after-in-seconds",
+            ),
+            pytest.param(
+                anthropic_server.rate_limit_response(529),
+                529,
+                None,
+                id="529-overloaded-even-without-a-wait",
+            ),
+        ],
+    )
+    async def test_429_and_529_are_rate_limits_with_the_wait_asked_for(
+        self,
+        response: FakeResponse,
+        status: int,
+        wait: float | None,
+        fake_anthropic: FakeAnthropic,
+        listings: Listings,
     ) -> None:
-        fake_anthropic.queue_response(anthropic_server.rate_limit_response(429, retry_after="7"))
+        fake_anthropic.queue_response(response)
 
         error = await _claude_error(fake_anthropic, listings)
 
         assert isinstance(error, LLMRateLimited)
-        assert (error.status_code, error.retry_after) == (429, 7.0)
+        assert (error.status_code, error.retry_after) == (status, wait)
 
     async def test_retry_after_ms_is_read_before_retry_after(
         self, fake_anthropic: FakeAnthropic, listings: Listings
@@ -81,16 +102,6 @@ class TestAnthropic:
         assert isinstance(error, LLMRateLimited)
         assert error.retry_after is not None
         assert 0 < error.retry_after <= 30
-
-    async def test_529_overloaded_is_a_rate_limit_even_without_a_wait(
-        self, fake_anthropic: FakeAnthropic, listings: Listings
-    ) -> None:
-        fake_anthropic.queue_response(anthropic_server.rate_limit_response(529))
-
-        error = await _claude_error(fake_anthropic, listings)
-
-        assert isinstance(error, LLMRateLimited)
-        assert (error.status_code, error.retry_after) == (529, None)
 
     async def test_the_monthly_spend_cap_is_an_outage_not_a_rate_limit(
         self, fake_anthropic: FakeAnthropic, listings: Listings

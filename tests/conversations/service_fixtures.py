@@ -1,9 +1,12 @@
 """The `service` fixtures: the app wired to a fake Green API and one listing on file, with the
-offline AI (`service`) or Claude through the fake Anthropic API (`claude_service`)."""
+offline AI (`service`) or Claude through the fake Anthropic API (`claude_service`); and
+`start_claude`, for a test whose service on Claude needs its own settings."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 import pytest
 
@@ -12,37 +15,55 @@ from tests.conftest import ApiAccount
 from tests.conversations.harness import Service, start_service
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI
-from tests.settings import tuned
+from tests.races.conftest import claude, serving
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db.session import Database
+
+
+async def _file_a_listing(db: Database, account: ApiAccount) -> None:
+    async with db.session_scope() as session:
+        await create_property(session, account.account_id)
 
 
 @pytest.fixture
 async def service(
     settings: Settings, db: Database, api_account: ApiAccount, fake_green_api: FakeGreenAPI
 ) -> AsyncIterator[Service]:
-    async with db.session_scope() as session:
-        await create_property(session, api_account.account_id)
+    await _file_a_listing(db, api_account)
     async for running in start_service(settings, db, api_account, fake_green_api):
         yield running
 
 
+class StartClaude(Protocol):
+    def __call__(
+        self, *, listing: bool = False, **changes: object
+    ) -> AbstractAsyncContextManager[Service]: ...
+
+
 @pytest.fixture
-async def claude_service(
+def start_claude(
     settings: Settings,
     db: Database,
     api_account: ApiAccount,
     fake_green_api: FakeGreenAPI,
     fake_anthropic: FakeAnthropic,
-) -> AsyncIterator[Service]:
+) -> StartClaude:
+    """Starts the service on Claude (`claude` settings with `changes`), stopped on leaving;
+    with `listing`, one listing is on file first."""
+
+    @asynccontextmanager
+    async def start(*, listing: bool = False, **changes: object) -> AsyncIterator[Service]:
+        if listing:
+            await _file_a_listing(db, api_account)
+        on_claude = claude(settings, fake_anthropic, **changes)
+        async with serving(on_claude, db, api_account, fake_green_api) as running:
+            yield running
+
+    return start
+
+
+@pytest.fixture
+async def claude_service(start_claude: StartClaude) -> AsyncIterator[Service]:
     """No listing on file: each test adds what its conversation is about."""
-    claude = tuned(
-        settings,
-        llm_provider="anthropic",
-        anthropic_api_key="test-key",
-        anthropic_base_url=fake_anthropic.base_url,
-        llm_max_retries=0,
-        llm_outage_backoff_seconds=0.01,
-    )
-    async for running in start_service(claude, db, api_account, fake_green_api):
+    async with start_claude(llm_outage_backoff_seconds=0.01) as running:
         yield running

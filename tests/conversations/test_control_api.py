@@ -7,20 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import ApiAccount
-from tests.conversations.harness import (
-    Service,
-    drained,
-    eventually,
-    fixture,
-    start_service,
-)
+from tests.conversations.harness import Service, drained, eventually, fixture
+from tests.conversations.service_fixtures import StartClaude
 from tests.fakes.anthropic_server import FakeAnthropic, error_response
 from tests.fakes.green_api import FakeGreenAPI
-from tests.settings import tuned
-from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Message
-from whatsapp_assistant.db.session import Database
 
 JAMES = "447700900123@c.us"
 HELLO_TEXT = "Hello, I am looking for a 2 bedroom flat to buy in Lisbon"
@@ -247,27 +238,15 @@ RETRY_AFTER = 2.0  # a failed send waits this long, queued, before its retry
 
 @pytest.fixture
 async def flaky_service(
-    settings: Settings,
-    db: Database,
-    api_account: ApiAccount,
-    fake_green_api: FakeGreenAPI,
-    fake_anthropic: FakeAnthropic,
+    start_claude: StartClaude, fake_green_api: FakeGreenAPI, fake_anthropic: FakeAnthropic
 ) -> AsyncIterator[Service]:
     """The model is down (503) and Green API's first sendMessage fails: that message waits,
     queued, for its retry, which is when the agent takes over."""
     fake_anthropic.responder = lambda _body: error_response(503)
     fake_green_api.fail_next(500)
-    tuned_settings = tuned(
-        settings,
-        llm_provider="anthropic",
-        anthropic_api_key="test-key",
-        anthropic_base_url=fake_anthropic.base_url,
-        llm_max_retries=0,
-        llm_outage_retries=0,
-        green_api_max_attempts=1,
-        send_retry_delays_seconds=(RETRY_AFTER,),
-    )
-    async for running in start_service(tuned_settings, db, api_account, fake_green_api):
+    async with start_claude(
+        llm_outage_retries=0, green_api_max_attempts=1, send_retry_delays_seconds=(RETRY_AFTER,)
+    ) as running:
         yield running
 
 

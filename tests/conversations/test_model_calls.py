@@ -58,6 +58,16 @@ async def holding(calls: ModelCalls, count: int) -> list[Holder]:
     return holders
 
 
+async def paused(wait: float, *, deadline_in: float) -> tuple[ModelCalls, float]:
+    """Calls that heard a rate limit asking for `wait` seconds from a call now ended, and a
+    deadline `deadline_in` seconds from now."""
+    calls = ModelCalls(total=2, per_account=2)
+    [limited] = await holding(calls, 1)
+    limited.rate_limited(wait)
+    await limited.release()
+    return calls, asyncio.get_running_loop().time() + deadline_in
+
+
 async def settle() -> None:
     """Let every ready task run until it blocks again."""
     for _ in range(10):
@@ -106,11 +116,7 @@ class TestPause:
         await queued.release()
 
     async def test_a_pause_past_the_deadline_fails_at_once_instead_of_waiting(self) -> None:
-        calls = ModelCalls(total=2, per_account=2)
-        [limited] = await holding(calls, 1)
-        limited.rate_limited(60.0)
-        await limited.release()
-        deadline = asyncio.get_running_loop().time() + 1.0
+        calls, deadline = await paused(60.0, deadline_in=1.0)
 
         with pytest.raises(PausedTooLong) as raised:
             async with calls.claim(ACCOUNT, deadline=deadline):
@@ -120,11 +126,7 @@ class TestPause:
         assert calls.in_use == 0
 
     async def test_a_pause_that_ends_before_the_deadline_is_waited_out(self) -> None:
-        calls = ModelCalls(total=2, per_account=2)
-        [limited] = await holding(calls, 1)
-        limited.rate_limited(0.1)
-        await limited.release()
-        deadline = asyncio.get_running_loop().time() + 30.0
+        calls, deadline = await paused(0.1, deadline_in=30.0)
 
         waiting = Holder(calls, deadline=deadline)
         await waiting.entered.wait()

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from whatsapp_assistant.db.engine import make_sessionmaker
 from whatsapp_assistant.db.migrate import alembic_config
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.properties import importer, search, service
-from whatsapp_assistant.properties.schemas import PropertyFilters, PropertyUpdate
+from whatsapp_assistant.properties.schemas import PropertyFilters, PropertyPage, PropertyUpdate
 
 
 @pytest.fixture
@@ -162,44 +163,62 @@ def statements(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
-class TestSearchParity:
-    @pytest.mark.parametrize(("filters", "query", "expected"), SEARCHES)
-    async def test_the_table_of_searches_finds_the_expected_listings(
-        self,
-        session: AsyncSession,
-        account_id: uuid.UUID,
-        listings: dict[uuid.UUID, str],
-        filters: dict[str, Any],
-        query: str,
-        expected: list[str],
-    ) -> None:
-        chosen = PropertyFilters.model_validate({"limit": 100, **filters})
-        page = await service.list_properties_matching(session, account_id, chosen, query)
-        assert [listings[item.id] for item in page.items] == expected
-        assert page.total == len(expected)
-        if not query:
-            found = await service.search_properties(session, account_id, chosen)
-            assert [listings[prop.id] for prop in found] == expected
+@dataclass
+class Search:
+    """One row of SEARCHES, run on the `listings` portfolio."""
 
-    @pytest.mark.parametrize(("filters", "query", "expected"), SEARCHES)
+    session: AsyncSession
+    account_id: uuid.UUID
+    listings: dict[uuid.UUID, str]
+    filters: dict[str, Any]
+    query: str
+    expected: list[str]
+
+    def chosen(self, **paging: int) -> PropertyFilters:
+        return PropertyFilters.model_validate({**self.filters, **paging})
+
+    async def page(self, **paging: int) -> tuple[PropertyPage, list[str]]:
+        """The page of `paging` and the listings on it, as PORTFOLIO names them."""
+        page = await service.list_properties_matching(
+            self.session, self.account_id, self.chosen(**paging), self.query
+        )
+        return page, [self.listings[item.id] for item in page.items]
+
+
+@pytest.fixture(params=SEARCHES)
+def searched(
+    request: pytest.FixtureRequest,
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    listings: dict[uuid.UUID, str],
+) -> Search:
+    filters, query, expected = request.param
+    return Search(session, account_id, listings, filters, query, expected)
+
+
+class TestSearchParity:
+    async def test_the_table_of_searches_finds_the_expected_listings(
+        self, searched: Search
+    ) -> None:
+        page, found = await searched.page(limit=100)
+        assert found == searched.expected
+        assert page.total == len(searched.expected)
+        if not searched.query:
+            chosen = searched.chosen(limit=100)
+            props = await service.search_properties(searched.session, searched.account_id, chosen)
+            assert [searched.listings[prop.id] for prop in props] == searched.expected
+
     async def test_one_listing_a_page_finds_the_same_listings_and_total(
-        self,
-        session: AsyncSession,
-        account_id: uuid.UUID,
-        listings: dict[uuid.UUID, str],
-        filters: dict[str, Any],
-        query: str,
-        expected: list[str],
+        self, searched: Search
     ) -> None:
         # Full pages come from the walk over the cheapest listings and need a count; the page
         # past the last match comes from the text index.
         seen = []
-        for offset in range(len(expected) + 1):
-            chosen = PropertyFilters.model_validate({**filters, "limit": 1, "offset": offset})
-            page = await service.list_properties_matching(session, account_id, chosen, query)
-            assert (page.total, page.total_exact) == (len(expected), True)
-            seen += [listings[item.id] for item in page.items]
-        assert seen == expected
+        for offset in range(len(searched.expected) + 1):
+            page, found = await searched.page(limit=1, offset=offset)
+            assert (page.total, page.total_exact) == (len(searched.expected), True)
+            seen += found
+        assert seen == searched.expected
 
 
 def reads(seen: list[str]) -> list[str]:

@@ -13,18 +13,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.builders import create_account, create_channel, create_property
-from tests.conftest import ApiAccount
 from tests.conversations.harness import (
     Service,
     drained,
-    start_service,
     wait_until,
 )
+from tests.conversations.service_fixtures import StartClaude
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI, run_fake_green_api
 from tests.fakes.llm_base import JSON, FakeResponse
-from tests.races.conftest import claude, customer_text
-from whatsapp_assistant.config import Settings
+from tests.races.conftest import customer_text
 from whatsapp_assistant.db.session import Database
 
 HELD_FOR = 30.0  # the longest a held call waits for the test to let go
@@ -54,20 +52,6 @@ class HeldModel:
         self.released.set()
 
 
-async def _service(
-    settings: Settings,
-    db: Database,
-    account: ApiAccount,
-    green_api: FakeGreenAPI,
-    fake: FakeAnthropic,
-    **changes: object,
-) -> AsyncIterator[Service]:
-    async with db.session_scope() as session:
-        await create_property(session, account.account_id)
-    async for running in start_service(claude(settings, fake, **changes), db, account, green_api):
-        yield running
-
-
 def _chat(index: int) -> str:
     return f"44770090{index:04d}@c.us"
 
@@ -80,24 +64,10 @@ async def _burst(service: Service, customers: int) -> None:
 
 class TestSendsNeverWaitBehindReplies:
     @pytest.fixture
-    async def busy(
-        self,
-        settings: Settings,
-        db: Database,
-        api_account: ApiAccount,
-        fake_green_api: FakeGreenAPI,
-        fake_anthropic: FakeAnthropic,
-    ) -> AsyncIterator[Service]:
+    async def busy(self, start_claude: StartClaude) -> AsyncIterator[Service]:
         # Two reply slots, both taken by drafts the model holds: with one queue for all jobs,
         # the agent's message would wait for a free slot until the model lets go.
-        async for running in _service(
-            settings,
-            db,
-            api_account,
-            fake_green_api,
-            fake_anthropic,
-            worker_concurrency_reply=2,
-        ):
+        async with start_claude(listing=True, worker_concurrency_reply=2) as running:
             yield running
 
     async def test_the_agents_message_goes_out_while_every_reply_slot_waits_on_the_model(
@@ -128,25 +98,14 @@ class TestSendsNeverWaitBehindReplies:
 
 class TestOneAccountsBurst:
     @pytest.fixture
-    async def shared(
-        self,
-        settings: Settings,
-        db: Database,
-        api_account: ApiAccount,
-        fake_green_api: FakeGreenAPI,
-        fake_anthropic: FakeAnthropic,
-    ) -> AsyncIterator[Service]:
-        async for running in _service(
-            settings,
-            db,
-            api_account,
-            fake_green_api,
-            fake_anthropic,
+    async def shared(self, start_claude: StartClaude) -> AsyncIterator[Service]:
+        async with start_claude(
+            listing=True,
             # Room in the reply queue for everyone; four model calls in all, two per account.
             worker_concurrency_reply=12,
             llm_max_concurrent_calls=4,
             llm_max_concurrent_calls_per_account=2,
-        ):
+        ) as running:
             yield running
 
     async def test_another_accounts_customer_is_answered_while_the_burst_waits(
@@ -208,24 +167,13 @@ class TestRunningRepliesPerAccount:
     read anything, so their CPU stays out of the event loop until their turn."""
 
     @pytest.fixture
-    async def capped(
-        self,
-        settings: Settings,
-        db: Database,
-        api_account: ApiAccount,
-        fake_green_api: FakeGreenAPI,
-        fake_anthropic: FakeAnthropic,
-    ) -> AsyncIterator[Service]:
-        async for running in _service(
-            settings,
-            db,
-            api_account,
-            fake_green_api,
-            fake_anthropic,
+    async def capped(self, start_claude: StartClaude) -> AsyncIterator[Service]:
+        async with start_claude(
+            listing=True,
             # Model calls to spare: only the running-jobs share holds the burst back.
             worker_concurrency_reply=12,
             worker_replies_per_account=2,
-        ):
+        ) as running:
             yield running
 
     async def test_a_waiting_customers_next_message_is_read_with_the_first_and_answered_once(

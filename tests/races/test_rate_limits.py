@@ -17,14 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.builders import create_property
-from tests.conftest import ApiAccount
-from tests.conversations.harness import JAMES, Service, drained, fixture, start_service, wait_until
+from tests.conversations.harness import JAMES, Service, drained, fixture, wait_until
+from tests.conversations.service_fixtures import StartClaude
 from tests.fakes.anthropic_server import FakeAnthropic, error_response, rate_limit_response
 from tests.fakes.green_api import FakeGreenAPI
 from tests.fakes.llm_base import FakeResponse, RateLimit
-from tests.races.conftest import claude, customer_text, messages_of
-from whatsapp_assistant.config import Settings
+from tests.races.conftest import customer_text, messages_of
 from whatsapp_assistant.db.session import Database
 
 CUSTOMERS = 8
@@ -42,18 +40,9 @@ def _overloaded(_left: float) -> FakeResponse:
 
 
 @pytest.fixture
-async def rush(
-    settings: Settings,
-    db: Database,
-    api_account: ApiAccount,
-    fake_green_api: FakeGreenAPI,
-    fake_anthropic: FakeAnthropic,
-) -> AsyncIterator[Service]:
-    async with db.session_scope() as session:
-        await create_property(session, api_account.account_id)
-    tuned = claude(
-        settings,
-        fake_anthropic,
+async def rush(start_claude: StartClaude) -> AsyncIterator[Service]:
+    async with start_claude(
+        listing=True,
         worker_concurrency_reply=2 * CUSTOMERS,
         llm_max_concurrent_calls=CALLS,
         llm_max_concurrent_calls_per_account=CALLS,
@@ -63,29 +52,18 @@ async def rush(
         llm_outage_backoff_seconds=0.05,
         llm_rate_limit_backoff_seconds=LIMITED_FOR,
         llm_rate_limit_give_up_seconds=60.0,
-    )
-    async for running in start_service(tuned, db, api_account, fake_green_api):
+    ) as running:
         yield running
 
 
 @pytest.fixture
-async def impatient(
-    settings: Settings,
-    db: Database,
-    api_account: ApiAccount,
-    fake_green_api: FakeGreenAPI,
-    fake_anthropic: FakeAnthropic,
-) -> AsyncIterator[Service]:
-    async with db.session_scope() as session:
-        await create_property(session, api_account.account_id)
-    tuned = claude(
-        settings,
-        fake_anthropic,
+async def impatient(start_claude: StartClaude) -> AsyncIterator[Service]:
+    async with start_claude(
+        listing=True,
         llm_outage_retries=1,
         llm_outage_backoff_seconds=0.05,
         llm_rate_limit_give_up_seconds=1.0,
-    )
-    async for running in start_service(tuned, db, api_account, fake_green_api):
+    ) as running:
         yield running
 
 
@@ -135,37 +113,36 @@ class TestRushHour:
         assert len(fake_anthropic.requests) == CUSTOMERS + limit.refused
 
 
+async def _handed_over_with_the_holding_message(service: Service) -> None:
+    """A customer writes; once all is done, they had the holding message and the agent has the
+    conversation, escalated because the AI was unavailable."""
+    await service.post_webhook(fixture("incoming_text"))
+    await service.wait_for_sends(1)
+    await drained(service)
+
+    [holding] = service.green_api.sent_messages
+    assert holding["chatId"] == JAMES
+    [escalated] = await _conversations(service, escalated="true")
+    assert (escalated["mode"], escalated["escalation_reason"]) == ("human", "ai_unavailable")
+
+
 class TestGivingUp:
     async def test_a_limit_that_outlasts_the_bound_hands_over_with_the_holding_message(
-        self, impatient: Service, fake_anthropic: FakeAnthropic, fake_green_api: FakeGreenAPI
+        self, impatient: Service, fake_anthropic: FakeAnthropic
     ) -> None:
         # The provider asks for half a minute; the bound is one second.
         fake_anthropic.responder = lambda _body: rate_limit_response(429, retry_after="30")
 
-        await impatient.post_webhook(fixture("incoming_text"))
-        await impatient.wait_for_sends(1)
-        await drained(impatient)
-
-        [holding] = fake_green_api.sent_messages
-        assert holding["chatId"] == JAMES
-        [escalated] = await _conversations(impatient, escalated="true")
-        assert (escalated["mode"], escalated["escalation_reason"]) == ("human", "ai_unavailable")
+        await _handed_over_with_the_holding_message(impatient)
         # Handed over at once: a wait past the bound is not worth waiting, nor trying again.
         assert len(fake_anthropic.requests) == 1
 
     async def test_a_server_error_is_still_an_outage_tried_again_then_handed_over(
-        self, impatient: Service, fake_anthropic: FakeAnthropic, fake_green_api: FakeGreenAPI
+        self, impatient: Service, fake_anthropic: FakeAnthropic
     ) -> None:
         fake_anthropic.responder = lambda _body: error_response(500)
 
-        await impatient.post_webhook(fixture("incoming_text"))
-        await impatient.wait_for_sends(1)
-        await drained(impatient)
-
-        [holding] = fake_green_api.sent_messages
-        assert holding["chatId"] == JAMES
-        [escalated] = await _conversations(impatient, escalated="true")
-        assert (escalated["mode"], escalated["escalation_reason"]) == ("human", "ai_unavailable")
+        await _handed_over_with_the_holding_message(impatient)
         assert len(fake_anthropic.requests) == 2  # the first try and LLM_OUTAGE_RETRIES=1
         calls = impatient.runtime.model_calls
         ceiling = impatient.runtime.settings.llm.max_concurrent_calls
