@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.accounts import service as accounts
-from whatsapp_assistant.accounts.models import Account
+from whatsapp_assistant.accounts.models import Account, Persona
 from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import ChannelRegistry, adapter_for
@@ -52,11 +53,7 @@ async def read_snapshot(
     pending = await _pending_messages(session, conversation)
     if not pending:
         return None
-    persona = await accounts.get_persona(session, conversation.account_id)
-    contact = await session.get(Contact, conversation.contact_id)
-    channel = await session.get(Channel, conversation.channel_id)
-    account = await session.get(Account, conversation.account_id)
-    assert contact is not None and channel is not None and account is not None
+    contact, channel, account, persona, newest_out = await _context(session, conversation)
     return Snapshot(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -80,7 +77,7 @@ async def read_snapshot(
         holding_message=account.holding_message,
         language=resolve(conversation, default=persona.default_language),
         only_voice_notes=all(m.kind == "audio" and not m.text.strip() for m in pending),
-        asked_to_type=await _asked_to_type(session, conversation),
+        asked_to_type=newest_out is not None and newest_out.get("template") == VOICE_NOTE_TEMPLATE,
     )
 
 
@@ -96,16 +93,35 @@ async def _pending_messages(session: AsyncSession, conversation: Conversation) -
     return list((await session.execute(stmt.order_by(Message.created_at))).scalars())
 
 
-async def _asked_to_type(session: AsyncSession, conversation: Conversation) -> bool:
-    """The newest message to the customer is the voice-note notice: one per run of notes."""
-    stmt = (
+async def _context(
+    session: AsyncSession, conversation: Conversation
+) -> tuple[Contact, Channel, Account, Persona, dict[str, Any] | None]:
+    """The conversation's contact, channel, account and persona, and the data of the newest
+    message to the customer (is it the voice-note notice? one per run of notes), in one
+    statement where one each cost five round trips in every reply."""
+    newest_out = (
         select(Message.data)
         .where(Message.conversation_id == conversation.id, Message.direction == Direction.OUT)
         .order_by(Message.created_at.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    data = (await session.execute(stmt)).scalar_one_or_none()
-    return data is not None and data.get("template") == VOICE_NOTE_TEMPLATE
+    stmt = (
+        select(Contact, Channel, Account, Persona, newest_out)
+        .select_from(Account)
+        .join(Contact, Contact.account_id == Account.id)
+        .join(Channel, Channel.account_id == Account.id)
+        .outerjoin(Persona, Persona.account_id == Account.id)
+        .where(
+            Account.id == conversation.account_id,
+            Contact.id == conversation.contact_id,
+            Channel.id == conversation.channel_id,
+        )
+    )
+    contact, channel, account, persona, data = (await session.execute(stmt)).one()
+    if persona is None:  # an account without one gets the default, as everywhere
+        persona = await accounts.get_persona(session, conversation.account_id)
+    return contact, channel, account, persona, data
 
 
 async def _history(session: AsyncSession, conversation: Conversation, limit: int) -> list[Turn]:
