@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,10 +50,10 @@ async def read_snapshot(
     session: AsyncSession, conversation: Conversation, *, channels: ChannelRegistry, history: int
 ) -> Snapshot | None:
     """None when nothing is waiting for an answer."""
-    pending = await _pending_messages(session, conversation)
-    if not pending:
+    read = await _pending_messages(session, conversation)
+    if read is None:
         return None
-    contact, channel, account, persona, newest_out = await _context(session, conversation)
+    pending, (contact, channel, account, persona, newest_out) = read
     return Snapshot(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -77,28 +77,26 @@ async def read_snapshot(
         holding_message=account.holding_message,
         language=resolve(conversation, default=persona.default_language),
         only_voice_notes=all(m.kind == "audio" and not m.text.strip() for m in pending),
-        asked_to_type=newest_out is not None and newest_out.get("template") == VOICE_NOTE_TEMPLATE,
+        asked_to_type=_asks_to_type(newest_out),
     )
 
 
-async def _pending_messages(session: AsyncSession, conversation: Conversation) -> list[Message]:
-    stmt = select(Message).where(
-        Message.conversation_id == conversation.id,
-        Message.author == Author.CUSTOMER,
-        Message.deleted_at.is_(None),
-        Message.kind.not_in(UNANSWERABLE_KINDS),
-    )
-    if conversation.answered_through is not None:
-        stmt = stmt.where(Message.created_at > conversation.answered_through)
-    return list((await session.execute(stmt.order_by(Message.created_at))).scalars())
+class _Context(NamedTuple):
+    """What a reply needs besides the messages, read with the pending ones."""
+
+    contact: Contact
+    channel: Channel
+    account: Account
+    persona: Persona
+    newest_out: dict[str, Any] | None  # data of the newest message to the customer
 
 
-async def _context(
+async def _pending_messages(
     session: AsyncSession, conversation: Conversation
-) -> tuple[Contact, Channel, Account, Persona, dict[str, Any] | None]:
-    """The conversation's contact, channel, account and persona, and the data of the newest
-    message to the customer (is it the voice-note notice? one per run of notes), in one
-    statement where one each cost five round trips in every reply."""
+) -> tuple[list[Message], _Context] | None:
+    """The unanswered customer messages, oldest first, each row carrying the conversation's
+    contact, channel, account and persona and the newest outgoing message's data: one statement
+    where one each cost six round trips in every reply. None when nothing is pending."""
     newest_out = (
         select(Message.data)
         .where(Message.conversation_id == conversation.id, Message.direction == Direction.OUT)
@@ -107,21 +105,32 @@ async def _context(
         .scalar_subquery()
     )
     stmt = (
-        select(Contact, Channel, Account, Persona, newest_out)
-        .select_from(Account)
-        .join(Contact, Contact.account_id == Account.id)
-        .join(Channel, Channel.account_id == Account.id)
+        select(Message, Contact, Channel, Account, Persona, newest_out)
+        .join(Account, Account.id == Message.account_id)
+        .join(Contact, (Contact.account_id == Account.id) & (Contact.id == conversation.contact_id))
+        .join(Channel, (Channel.account_id == Account.id) & (Channel.id == conversation.channel_id))
         .outerjoin(Persona, Persona.account_id == Account.id)
         .where(
-            Account.id == conversation.account_id,
-            Contact.id == conversation.contact_id,
-            Channel.id == conversation.channel_id,
+            Message.conversation_id == conversation.id,
+            Message.author == Author.CUSTOMER,
+            Message.deleted_at.is_(None),
+            Message.kind.not_in(UNANSWERABLE_KINDS),
         )
     )
-    contact, channel, account, persona, data = (await session.execute(stmt)).one()
+    if conversation.answered_through is not None:
+        stmt = stmt.where(Message.created_at > conversation.answered_through)
+    rows = (await session.execute(stmt.order_by(Message.created_at))).all()
+    if not rows:
+        return None
+    _, contact, channel, account, persona, data = rows[0]
     if persona is None:  # an account without one gets the default, as everywhere
         persona = await accounts.get_persona(session, conversation.account_id)
-    return contact, channel, account, persona, data
+    return [row[0] for row in rows], _Context(contact, channel, account, persona, data)
+
+
+def _asks_to_type(data: dict[str, Any] | None) -> bool:
+    """The newest message to the customer is the voice-note notice: one per run of notes."""
+    return data is not None and data.get("template") == VOICE_NOTE_TEMPLATE
 
 
 async def _history(session: AsyncSession, conversation: Conversation, limit: int) -> list[Turn]:
