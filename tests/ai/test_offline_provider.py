@@ -18,10 +18,12 @@ from tests.ai.conftest import (
     ask,
 )
 from tests.settings import defaults, tuned
+from tests.statements import statements
 from whatsapp_assistant.ai.providers.offline import OfflineProvider
 from whatsapp_assistant.ai.providers.registry import make_provider
 from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
 from whatsapp_assistant.config import LLMSettings
+from whatsapp_assistant.db.session import Database
 
 ALL_TITLES = {GRACA, OURIQUE, CASCAIS, ALFAMA, PORTO, TRIANA, SOLD, RIVAL}
 
@@ -140,6 +142,24 @@ class TestSearchReplies:
 
         assert CASCAIS in draft.text
         assert "€1,250,000" in draft.text
+
+
+class TestSearchCost:
+    async def test_words_that_name_no_listing_cost_no_search(
+        self, offline: OfflineProvider, listings: Listings, db: Database
+    ) -> None:
+        # Each capitalised word is a place candidate; none of these names a listing's place.
+        longer = "Any flats in Graça? Thinking about Marvila, Benfica, Alvalade, Belém or Estrela"
+        counts, searches = [], []
+        for message in ("Any flats in Graça?", longer):
+            with statements(db) as seen:
+                draft = await offline.draft_reply(ask(message), listings.tools)
+            assert GRACA in draft.text
+            counts.append(len(seen))
+            searches.append(len(draft.tool_calls))
+
+        assert counts[0] == counts[1]
+        assert searches == [2, 2]  # Graça as a place, then the reply's search
 
 
 class TestConversationReplies:

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from tests.builders import create_account, create_property
 from tests.conftest import TEST_DATABASE_URL
 from tests.properties.bulk import insert_listings
 from tests.scratch_db import scratch_postgres_database
+from tests.statements import statements
 from whatsapp_assistant.db.engine import make_sessionmaker
 from whatsapp_assistant.db.migrate import alembic_config
 from whatsapp_assistant.db.session import Database
@@ -147,20 +147,6 @@ async def listings(session: AsyncSession, account_id: uuid.UUID) -> dict[uuid.UU
     for values in PORTFOLIO.values():
         await create_property(session, other, **(values | {"reference": None}))
     return created
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 @dataclass
@@ -306,6 +292,42 @@ async def crowded(session: AsyncSession, account_id: uuid.UUID) -> uuid.UUID:
     other = (await create_account(session, name="Outra")).id
     await insert_listings(session, other, 2000, lambda i: {"bedrooms": 2 + i % 2})
     return other
+
+
+# Whole names, parts of words, accents either way, the address, a reference, LIKE's wildcards,
+# a sold listing's place, and words too short for a trigram.
+PLACES = [
+    *("Graca", "GRAÇA", "campo de ourique", "Ana", "lisbon graca", "Lisboa", "Pena"),
+    *("Nowhere", "ferreira borges", "LX-101", "sev_7", "Alfama", "100%", "_", "Tr", "a"),
+]
+
+
+class TestPlacesWithListings:
+    async def test_a_place_has_listings_exactly_when_its_search_finds_one(
+        self, db: Database, session: AsyncSession, account_id: uuid.UUID, listings: object
+    ) -> None:
+        expected = set()
+        for place in PLACES:
+            if await service.search_properties(
+                session, account_id, PropertyFilters(location=place)
+            ):
+                expected.add(place)
+
+        with statements(db) as seen:
+            present = await service.places_with_listings(session, account_id, PLACES)
+
+        assert present == expected
+        assert present >= {"Graca", "GRAÇA", "Ana", "Pena", "Tr"}
+        assert len(reads(seen)) == 1  # however many places
+
+    async def test_another_accounts_listings_are_not_there(
+        self, session: AsyncSession, account_id: uuid.UUID
+    ) -> None:
+        other = (await create_account(session, name="Outra")).id
+        await create_property(session, other)  # in Graça, Lisbon
+
+        assert await service.places_with_listings(session, account_id, ["Graça"]) == set()
+        assert await service.places_with_listings(session, other, ["Graça"]) == {"Graça"}
 
 
 async def titles(session: AsyncSession, account_id: uuid.UUID, **filters: Any) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -98,6 +99,10 @@ class ToolRunner(Protocol):
 
     async def search_properties(self, filters: PropertyFilters, *, language: str = "en") -> str:
         """The matching listings as text; `language` is the listing lines' few fixed words."""
+        ...
+
+    async def places_with_listings(self, places: Sequence[str]) -> set[str]:
+        """Those of `places` where a search finds some listing; a first cut before searching."""
         ...
 
 
@@ -215,3 +220,8 @@ class AccountTools:
         async with self.db.session_scope() as session:
             found = await properties_service.search_properties(session, self.account_id, scoped)
             return format_listings(found, language=language) if found else no_match_text(scoped)
+
+    async def places_with_listings(self, places: Sequence[str]) -> set[str]:
+        # The same scope as search_properties: this account's available listings only.
+        async with self.db.session_scope() as session:
+            return await properties_service.places_with_listings(session, self.account_id, places)

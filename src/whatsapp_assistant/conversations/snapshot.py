@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.accounts import service as accounts
-from whatsapp_assistant.accounts.models import Account
+from whatsapp_assistant.accounts.models import Account, Persona
 from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import ChannelRegistry, adapter_for
@@ -49,14 +50,10 @@ async def read_snapshot(
     session: AsyncSession, conversation: Conversation, *, channels: ChannelRegistry, history: int
 ) -> Snapshot | None:
     """None when nothing is waiting for an answer."""
-    pending = await _pending_messages(session, conversation)
-    if not pending:
+    read = await _pending_messages(session, conversation)
+    if read is None:
         return None
-    persona = await accounts.get_persona(session, conversation.account_id)
-    contact = await session.get(Contact, conversation.contact_id)
-    channel = await session.get(Channel, conversation.channel_id)
-    account = await session.get(Account, conversation.account_id)
-    assert contact is not None and channel is not None and account is not None
+    pending, (contact, channel, account, persona, newest_out) = read
     return Snapshot(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -80,31 +77,59 @@ async def read_snapshot(
         holding_message=account.holding_message,
         language=resolve(conversation, default=persona.default_language),
         only_voice_notes=all(m.kind == "audio" and not m.text.strip() for m in pending),
-        asked_to_type=await _asked_to_type(session, conversation),
+        asked_to_type=_asks_to_type(newest_out),
     )
 
 
-async def _pending_messages(session: AsyncSession, conversation: Conversation) -> list[Message]:
-    stmt = select(Message).where(
-        Message.conversation_id == conversation.id,
-        Message.author == Author.CUSTOMER,
-        Message.deleted_at.is_(None),
-        Message.kind.not_in(UNANSWERABLE_KINDS),
-    )
-    if conversation.answered_through is not None:
-        stmt = stmt.where(Message.created_at > conversation.answered_through)
-    return list((await session.execute(stmt.order_by(Message.created_at))).scalars())
+class _Context(NamedTuple):
+    """What a reply needs besides the messages, read with the pending ones."""
+
+    contact: Contact
+    channel: Channel
+    account: Account
+    persona: Persona
+    newest_out: dict[str, Any] | None  # data of the newest message to the customer
 
 
-async def _asked_to_type(session: AsyncSession, conversation: Conversation) -> bool:
-    """The newest message to the customer is the voice-note notice: one per run of notes."""
-    stmt = (
+async def _pending_messages(
+    session: AsyncSession, conversation: Conversation
+) -> tuple[list[Message], _Context] | None:
+    """The unanswered customer messages, oldest first, each row carrying the conversation's
+    contact, channel, account and persona and the newest outgoing message's data: one statement
+    where one each cost six round trips in every reply. None when nothing is pending."""
+    newest_out = (
         select(Message.data)
         .where(Message.conversation_id == conversation.id, Message.direction == Direction.OUT)
         .order_by(Message.created_at.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    data = (await session.execute(stmt)).scalar_one_or_none()
+    stmt = (
+        select(Message, Contact, Channel, Account, Persona, newest_out)
+        .join(Account, Account.id == Message.account_id)
+        .join(Contact, (Contact.account_id == Account.id) & (Contact.id == conversation.contact_id))
+        .join(Channel, (Channel.account_id == Account.id) & (Channel.id == conversation.channel_id))
+        .outerjoin(Persona, Persona.account_id == Account.id)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.author == Author.CUSTOMER,
+            Message.deleted_at.is_(None),
+            Message.kind.not_in(UNANSWERABLE_KINDS),
+        )
+    )
+    if conversation.answered_through is not None:
+        stmt = stmt.where(Message.created_at > conversation.answered_through)
+    rows = (await session.execute(stmt.order_by(Message.created_at))).all()
+    if not rows:
+        return None
+    _, contact, channel, account, persona, data = rows[0]
+    if persona is None:  # an account without one gets the default, as everywhere
+        persona = await accounts.get_persona(session, conversation.account_id)
+    return [row[0] for row in rows], _Context(contact, channel, account, persona, data)
+
+
+def _asks_to_type(data: dict[str, Any] | None) -> bool:
+    """The newest message to the customer is the voice-note notice: one per run of notes."""
     return data is not None and data.get("template") == VOICE_NOTE_TEMPLATE
 
 

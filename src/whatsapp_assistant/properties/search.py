@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Exists,
     Integer,
     Result,
     Select,
@@ -38,7 +39,7 @@ from whatsapp_assistant.db.engine import dialect_of
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.kit.text import fold
 from whatsapp_assistant.properties.models import SEARCH_COLUMNS, Property
-from whatsapp_assistant.properties.schemas import PropertyFilters
+from whatsapp_assistant.properties.schemas import PropertyFilters, StatusFilter
 
 # A total beyond this many matches is reported as "more than"; counting further costs time in
 # proportion to the matches, which no screen needs (docs/decisions.md, 6).
@@ -263,6 +264,11 @@ class Search:
             stmt = stmt.where(_ROWID.in_(found))
         return _paged(self._where(stmt).order_by(Property.price, Property.id), self.filters)
 
+    def exists(self) -> Exists:
+        """Whether the search has any match; on SQLite the text index leads, so a word no
+        listing holds costs no row of the table."""
+        return self._where(self._led_by(select(literal(1)), None)).exists()
+
     def count(self, ceiling: int, rowids: list[int] | None = None) -> Select[Any]:
         """The number of matches, counting no further than ceiling + 1. On SQLite the text index
         (or the rowids it gave) leads, so the count stops after that many of its rows."""
@@ -370,3 +376,24 @@ async def count_matches(session: AsyncSession, search: Search, page: Page, *, ce
     stmt = search.count(ceiling, page.rowids)
     found = await _run(session, search, stmt, pinned=not page.walked)
     return int(found.scalar_one())
+
+
+async def places_with_listings(
+    session: AsyncSession, account_id: uuid.UUID, places: Sequence[str], *, status: StatusFilter
+) -> set[str]:
+    """The places that a search's `location` would find a listing in (of this status): one
+    EXISTS for each, all in one statement, so asking about eight places costs one round trip
+    where eight searches cost eight or more."""
+    checks = [
+        Search.of(session, account_id, PropertyFilters(location=[place], status=status), "")
+        for place in places
+    ]
+    if not checks:
+        return set()
+    if checks[0].dialect == "postgresql":
+        # Each EXISTS planned for its own word: a generic plan would read every listing of the
+        # account for a place none of them holds (see _CUSTOM_PLANS above). Left on for the
+        # rest of the transaction, where it only plans each statement for its own values.
+        await session.execute(_set_plans(_CUSTOM_PLANS), _CUSTOM_PLANS)
+    found = (await session.execute(select(*(check.exists() for check in checks)))).one()
+    return {place for place, present in zip(places, found, strict=True) if present}

@@ -18,6 +18,7 @@ from whatsapp_assistant.properties.schemas import (
     PropertyPage,
     PropertyRead,
     PropertyUpdate,
+    StatusFilter,
 )
 from whatsapp_assistant.properties.search import normalise_property_type
 
@@ -123,6 +124,17 @@ async def search_properties(
 ) -> Sequence[Property]:
     found = await search.find_page(session, search.Search.of(session, account_id, filters, ""))
     return found.rows
+
+
+async def places_with_listings(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    places: Sequence[str],
+    *,
+    status: StatusFilter = "available",
+) -> set[str]:
+    """Which of `places` a search's `location` would find a listing in, in one statement."""
+    return await search.places_with_listings(session, account_id, places, status=status)
 
 
 async def list_properties(

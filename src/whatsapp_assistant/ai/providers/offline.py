@@ -147,7 +147,15 @@ class _Search:
         customer's order; a phrase inside one already found ("Ourique" in "Campo de
         Ourique") is the same place."""
         found: list[Candidate] = []
-        for candidate in place_candidates(text):
+        candidates = place_candidates(text)
+        if not candidates:
+            return found
+        # One statement says which phrases any listing has; only those are searched, so a
+        # long message costs no more searches than the places it names.
+        present = await self.tools.places_with_listings([c.search for c in candidates])
+        for candidate in candidates:
+            if candidate.search not in present:
+                continue  # its search would find nothing
             if any(_whole_word_in(candidate.said, place.said) for place in found):
                 continue
             result = await self.run(PropertyFilters(location=[candidate.search]))
