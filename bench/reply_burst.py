@@ -14,7 +14,8 @@ Scenarios, each on the same database with agencies of its own:
 - `defaults`: one `serve` with the settings' defaults (the embedded set-up);
 - `web_and_two_workers` (PostgreSQL): `serve` for the web and two `worker` processes;
 - `single_beside_burst_of_500`: defaults; one agency's 500 customers write, then another
-  agency's one customer.
+  agency's one customer; `..._uncapped` is the same with no cap on an account's running
+  replies (WORKER_REPLIES_PER_ACCOUNT), its baseline.
 The CPU seconds the service's processes used are reported per reply.
 The reply debounce is off (REPLY_DEBOUNCE_SECONDS=0): it is a chosen quiet time, and with the
 default 3 s every wait here is 3 s longer.
@@ -310,6 +311,11 @@ async def run(settings: Settings, n: int) -> dict[str, object]:
     result["defaults"] = await _scenario(settings, sizes, {})
     if not settings.is_sqlite:
         result["web_and_two_workers"] = await _scenario(settings, sizes, {}, workers=2)
+    # Baseline of the same run: no cap on an account's running replies.
+    uncapped = {"WORKER_REPLIES_PER_ACCOUNT": "10000"}
+    result["single_beside_burst_of_500_uncapped"] = await _scenario(
+        settings, [BURST, 1], uncapped, single_after=True
+    )
     result["single_beside_burst_of_500"] = await _scenario(
         settings, [BURST, 1], {}, single_after=True
     )
