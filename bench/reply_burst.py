@@ -21,6 +21,9 @@ The reply debounce is off (REPLY_DEBOUNCE_SECONDS=0): it is a chosen quiet time,
 default 3 s every wait here is 3 s longer.
 
     python bench/reply_burst.py [N]      # N customers, spread over agencies of 50 each
+
+Past 1,000 customers (`python bench/reply_burst.py 10000`) only `defaults` (SQLite) and
+`web_and_two_workers` (PostgreSQL) run, written to `results/reply_burst_large.json`.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ SECONDS = 2.0  # per model call
 CALLS = 2  # per reply
 PER_AGENCY = 50
 BURST = 500  # one agency's burst, beside another agency's single customer
+LARGE = 1000  # customers past which only the set-ups that carry them run (reply_burst_large)
 DEADLINE = 90.0  # seconds: what is not answered by then counts as not answered in time
 POSTERS = 64  # concurrent webhook connections, as wrk uses in the ingest benchmark
 FIXTURE = ROOT / "tests" / "fixtures" / "greenapi" / "incoming_text.json"
@@ -307,6 +311,11 @@ async def _scenario(
 async def run(settings: Settings, n: int) -> dict[str, object]:
     sizes = [PER_AGENCY] * max(1, n // PER_AGENCY)
     result: dict[str, object] = {"model_seconds_per_call": SECONDS, "calls_per_reply": CALLS}
+    if n > LARGE:
+        # Thousands of customers: the set-ups that carry them, without the 10-slot baseline.
+        name = "defaults" if settings.is_sqlite else "web_and_two_workers"
+        result[name] = await _scenario(settings, sizes, {}, workers=0 if settings.is_sqlite else 2)
+        return result
     result["ten_reply_slots"] = await _scenario(settings, sizes, {"WORKER_CONCURRENCY_REPLY": "10"})
     result["defaults"] = await _scenario(settings, sizes, {})
     if not settings.is_sqlite:
@@ -323,4 +332,5 @@ async def run(settings: Settings, n: int) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main("reply_burst", run, default_n=200)
+    large = len(sys.argv) > 1 and int(sys.argv[1]) > LARGE
+    main("reply_burst_large" if large else "reply_burst", run, default_n=200)
