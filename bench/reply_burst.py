@@ -6,7 +6,8 @@ The service runs as it does in production: real `serve` (and `worker`) processes
 HTTP. The fake Anthropic and Green API servers run in a process of their own, so their CPU is
 not counted against the service, as a real provider's is not. A reply's time is its row's
 `sent_at` (the fake Green API accepted it) minus the moment the burst's first webhook was
-accepted: the customers wrote at once. A 503 is posted again, as Green API redelivers.
+accepted: the customers wrote at once. A 503, or no answer, is posted again, as Green API
+redelivers.
 
 Scenarios, each on the same database with agencies of its own:
 - `ten_reply_slots`: one `serve`, the reply queue worked 10 at a time (what one shared 10-slot
@@ -157,7 +158,13 @@ async def _post_all(base: str, bodies: list[tuple[str, dict[str, Any]]]) -> list
         async def post(instance: str, body: dict[str, Any]) -> datetime:
             headers = {"Authorization": f"Bearer bench-webhook-token-{instance}"}
             while True:
-                answer = await client.post("/webhooks/green-api", json=body, headers=headers)
+                try:
+                    answer = await client.post("/webhooks/green-api", json=body, headers=headers)
+                except httpx.TransportError:
+                    # A kept-alive connection the server closed as it was reused: no answer,
+                    # so it is delivered again, as Green API does (the dedup keeps it once).
+                    REDELIVERED[0] += 1
+                    continue
                 if answer.status_code != 503:
                     break
                 REDELIVERED[0] += 1
