@@ -23,8 +23,9 @@ default 3 s every wait here is 3 s longer.
 
     python bench/reply_burst.py [N]      # N customers, spread over agencies of 50 each
 
-Past 1,000 customers (`python bench/reply_burst.py 10000`) only `defaults` (SQLite) and
-`web_and_two_workers` (PostgreSQL) run, written to `results/reply_burst_large.json`.
+Any other N is written to `results/reply_burst_<N>.json`. Past 1,000 customers
+(`python bench/reply_burst.py 10000`) only `defaults` (SQLite) and `web_and_two_workers`
+(PostgreSQL) run.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ SECONDS = 2.0  # per model call
 CALLS = 2  # per reply
 PER_AGENCY = 50
 BURST = 500  # one agency's burst, beside another agency's single customer
-LARGE = 1000  # customers past which only the set-ups that carry them run (reply_burst_large)
+DEFAULT = 200  # customers, over 4 agencies
+LARGE = 1000  # customers past which only the set-ups that carry them run
 DEADLINE = 90.0  # seconds: what is not answered by then counts as not answered in time
 POSTERS = 64  # concurrent webhook connections, as wrk uses in the ingest benchmark
 FIXTURE = ROOT / "tests" / "fixtures" / "greenapi" / "incoming_text.json"
@@ -339,5 +341,6 @@ async def run(settings: Settings, n: int) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    large = len(sys.argv) > 1 and int(sys.argv[1]) > LARGE
-    main("reply_burst_large" if large else "reply_burst", run, default_n=200)
+    # The default 200 in reply_burst.json; any other N beside it, in reply_burst_<N>.json.
+    given = sys.argv[1] if len(sys.argv) > 1 and int(sys.argv[1]) != DEFAULT else None
+    main(f"reply_burst_{given}" if given else "reply_burst", run, default_n=DEFAULT)
