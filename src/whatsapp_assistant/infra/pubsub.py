@@ -267,7 +267,7 @@ class RedisPubSub:
                 await self._reader
         if self._listener is not None:
             with contextlib.suppress(RedisError, OSError):
-                await self._listener.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                await self._listener.aclose()
         await self._redis.aclose()
 
 
