@@ -15,31 +15,45 @@ from whatsapp_assistant.kit.text import fold
 
 ViewingIntent = Literal["cancel", "reschedule"]
 
-# Per language: regex fragments, one idea each. Reschedule is read before cancel, so "I can't
-# make it, can we move it to Monday?" moves the viewing instead of dropping it.
+# Per language: regex fragments, one idea each; "{day}" stands for that language's DAYS. A bare
+# "mudar" or "cambiar" is not enough ("vou mudar para Lisboa" is moving house): the verb needs
+# the viewing, a time or a day after it. Reschedule is read before cancel, so "I can't make it,
+# can we move it to Monday?" moves the viewing instead of dropping it.
+DAYS: dict[str, tuple[str, ...]] = {
+    "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+           "tomorrow", "today", "next week", "the weekend", "another day", "later"),
+    "es": ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo", "manana",
+           "hoy", "la semana que viene", "la proxima semana", "el fin de semana", "otro dia",
+           "la tarde", "las \\d+"),
+    "pt": ("segunda", "terca", "quarta", "quinta", "sexta", "sabado", "domingo", "amanha",
+           "hoje", "a semana que vem", "a proxima semana", "o fim de semana", "outro dia",
+           "a tarde", "de tarde", "as \\d+"),
+}  # fmt: skip
 RESCHEDULE: dict[str, tuple[str, ...]] = {
     "en": (
-        r"reschedul\w*",
-        r"re-schedul\w*",
-        r"(move|push|change|switch|shift) (it|the (viewing|visit|time|day|appointment))",
+        r"re-?schedul\w*",
+        r"(move|push|change|switch|shift) (it|the (viewing|visit|time|day|appointment|date))",
         r"(another|a different|other) (day|time|date|slot)",
         r"postpone",
+        r"(can|could) we (do|make it) ({day})",
         r"(can|could) we (do|make it) \w+( \w+)? instead",
     ),
     "es": (
-        r"cambiar\w*",
-        r"mover\w*",
+        r"(cambiar|mover)(la|lo)",
+        r"(cambiar|mover|pasar) (la visita|la cita|la hora|el dia|la fecha)",
+        r"(cambiar|mover|pasar)(la|lo)? (a|al|para|para el|para la|el) ({day})",
         r"aplazar\w*",
         r"posponer\w*",
         r"reprogramar\w*",
         r"(otro|otra) (dia|hora|fecha|momento)",
     ),
     "pt": (
-        r"mudar",
+        r"(muda|passa|troca)-?l[ao]",
+        r"(mudar|passar|trocar) (a visita|a hora|o horario|o dia|a data)",
+        r"(mudar|passar|trocar)(-?l[ao])? (para|pra|pa) ({day})",
         r"remarcar",
         r"reagendar",
         r"adiar",
-        r"trocar",
         r"(outro|outra) (dia|hora|data|horario)",
     ),
 }
@@ -47,22 +61,23 @@ CANCEL: dict[str, tuple[str, ...]] = {
     "en": (
         r"cancel\w*",
         r"(can't|cant|cannot|can not|won't|wont|couldn't) (make it|come|go|attend|be there)",
+        r"(won't|wont|will not|not) be able to (make it|come|go|attend|be there)",
         r"not (coming|going to make it)",
         r"call (it|the viewing) off",
     ),
     "es": (
         r"cancel\w*",
         r"anular\w*",
-        r"no (puedo|podre|podemos|voy a poder) (ir|asistir|llegar|acudir)",
-        r"no (voy a poder|podre)",
-        r"no (voy|vamos|iremos)",
+        r"no (puedo|podre|podemos|podremos|voy a poder|vamos a poder) (ir|asistir|llegar|acudir)",
+        r"(no|al final no) (voy|vamos) a poder",
+        r"no podre",
     ),
     "pt": (
         r"cancel\w*",
         r"desmarcar",
         r"nao (posso|poderei|podemos|consigo|vou conseguir|vou poder) (ir|comparecer|chegar)",
-        r"nao (vou poder|vou conseguir)",
-        r"nao (vou|vamos)",
+        r"nao (vou|vamos) (poder|conseguir)",
+        r"nao (poderei|consigo)",
     ),
 }
 # Asking to see a place: "can I see it?", "posso visitar?", "¿puedo verlo el sábado?".
@@ -90,8 +105,12 @@ VIEWING_REQUEST: dict[str, tuple[str, ...]] = {
 
 
 def _compiled(table: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+    def alternatives(language: str, patterns: tuple[str, ...]) -> str:
+        days = "|".join(DAYS[language])
+        return "|".join(pattern.replace("{day}", days) for pattern in patterns)
+
     return {
-        language: re.compile(rf"(?<!\w)(?:{'|'.join(patterns)})(?!\w)")
+        language: re.compile(rf"(?<!\w)(?:{alternatives(language, patterns)})(?!\w)")
         for language, patterns in table.items()
     }
 
