@@ -44,7 +44,7 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "pt": ("a", "o", "pela", "pelo"),
 }
 POSITION_NOUNS: dict[str, tuple[str, ...]] = {
-    "en": ("one", "option", "slot", "time"),
+    "en": ("one", "option", "slot"),
     "es": ("opcion", "hora", "fecha"),
     "pt": ("opcao", "hora", "horario", "data"),
 }
@@ -124,37 +124,51 @@ def _alternatives(words: Iterable[str]) -> str:
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 
+def _all(table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(word for words in table.values() for word in words)
+
+
+def _word(alternatives: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+_NUMBER = re.compile(rf"(?:(?:{_alternatives(_all(POSITION_NOUNS))}|n|no|#)\s*)?([1-9])")
+_ORDINAL = {
+    lang: _word(
+        rf"(?:{_alternatives(ARTICLES[lang])}) ({_alternatives(ordinals)})(?![\s-]*feira)"
+        rf"|({_alternatives(ordinals)}) (?:{_alternatives(POSITION_NOUNS[lang])})"
+    )
+    for lang, ordinals in ORDINALS.items()
+}
+_PART = {lang: _word(_alternatives(parts)) for lang, parts in PARTS_OF_DAY.items()}
+_NOON = _word(_alternatives(_all(NOON)))
+_CLOCK = re.compile(
+    rf"(?<!\w)(?:(?P<marker>{_alternatives(_all(TIME_MARKERS))})\s+)?(?P<hour>\d{{1,2}})"
+    r"(?:[:h.](?P<minute>\d{2}))?\s*(?P<suffix>am|pm|h|hs|hrs|horas|hours)?(?!\w)"
+)
+
+
+def _without(text: str, found: re.Match[str]) -> str:
+    return text[: found.start()] + " " + text[found.end() :]
+
+
 def _position(text: str, language: str) -> int | None:
     """The offered slot named by its place: "the second one", "la primera", "2", "opção 3"."""
-    nouns = _alternatives(_all(POSITION_NOUNS))
-    number = re.fullmatch(rf"(?:(?:{nouns}|n|no|#)\s*)?([1-9])", text)
-    if number:
+    if number := _NUMBER.fullmatch(text):
         return int(number.group(1)) - 1
     for lang in _languages(language):
-        ordinals = _alternatives(ORDINALS[lang])
-        pattern = (
-            rf"(?<!\w)(?:(?:{_alternatives(ARTICLES[lang])}) ({ordinals})(?![\s-]*feira)"
-            rf"|({ordinals}) (?:{_alternatives(POSITION_NOUNS[lang])}))(?!\w)"
-        )
-        found = re.search(pattern, text)
-        if found:
+        if found := _ORDINAL[lang].search(text):
             return ORDINALS[lang][found.group(1) or found.group(2)]
         if text in ORDINALS[lang] and text not in DAY_NAMES_TOO.get(language, ()):
             return ORDINALS[lang][text]
     return None
 
 
-def _all(table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    return tuple(word for words in table.values() for word in words)
-
-
 def _part(text: str, language: str) -> tuple[str | None, str]:
     """The part of day said, and the text without it (so "mañana" is left for the day)."""
     for lang in _languages(language):
-        found = re.search(rf"(?<!\w)(?:{_alternatives(PARTS_OF_DAY[lang])})(?!\w)", text)
-        if found:
-            rest = text[: found.start()] + " " + text[found.end() :]
-            return PARTS_OF_DAY[lang][found.group(0)], rest
+        if found := _PART[lang].search(text):
+            return PARTS_OF_DAY[lang][found.group(0)], _without(text, found)
     return None, text
 
 
@@ -171,32 +185,23 @@ def _hour(hour: int, suffix: str | None, part: str | None) -> int | None:
     return next((h for h in candidates if h >= VIEWING_DAY_STARTS), candidates[0])
 
 
-def _clock(text: str, language: str, part: str | None) -> tuple[time | None, str]:
+def _clock(text: str, part: str | None) -> tuple[time | None, str]:
     """The clock time said ("às 11", "11:30", "3pm", "15h", "noon"), and the text without it."""
-    noon = re.search(rf"(?<!\w)(?:{_alternatives(_all(NOON))})(?!\w)", text)
-    if noon:
-        return time(12), text[: noon.start()] + " " + text[noon.end() :]
-    markers = _alternatives(
-        tuple(marker for lang in _languages(language) for marker in TIME_MARKERS[lang])
-    )
-    pattern = (
-        rf"(?<!\w)(?:(?P<marker>{markers})\s+)?(?P<hour>\d{{1,2}})"
-        r"(?:[:h.](?P<minute>\d{2}))?\s*(?P<suffix>am|pm|h|hs|hrs|horas|hours)?(?!\w)"
-    )
-    for found in re.finditer(pattern, text):
+    if noon := _NOON.search(text):
+        return time(12), _without(text, noon)
+    for found in _CLOCK.finditer(text):
         marker, minute, suffix = found.group("marker", "minute", "suffix")
         if not (marker or minute or suffix):
-            continue
+            continue  # a bare number: a price, a count, a typology, not a time
         hour = _hour(int(found.group("hour")), suffix, part)
         if hour is None or hour > 23 or int(minute or 0) > 59:
             continue
-        rest = text[: found.start()] + " " + text[found.end() :]
-        return time(hour, int(minute or 0)), rest
+        return time(hour, int(minute or 0)), _without(text, found)
     return None, text
 
 
-def _days(text: str, language: str, local_now: datetime) -> set[date]:
-    """The days the text names (dateparser, in the message's language)."""
+def _dates(text: str, language: str, local_now: datetime) -> list[tuple[str, date]]:
+    """The fragments of the text that dateparser reads as dates, in the message's language."""
     settings: dict[str, Any] = {
         "RELATIVE_BASE": local_now.replace(tzinfo=None),
         "PREFER_DATES_FROM": "future",
@@ -205,20 +210,44 @@ def _days(text: str, language: str, local_now: datetime) -> set[date]:
     found = search_dates(text, languages=languages, settings=settings) or []
     # Two-letter fragments are English weekday abbreviations found inside words ("we" read
     # as Wednesday in "can we move it?"); a bare number is not a day.
-    return {
-        when.date()
+    return [
+        (fragment.strip(), when.date())
         for fragment, when in found
         if len(fragment.strip()) > 2 and not fragment.strip().isdigit()
-    }
+    ]
+
+
+def _day_and_hour(text: str, language: str, local_now: datetime) -> tuple[set[date], int | None]:
+    """The days named, and an hour said as a bare number after a weekday ("sábado 11").
+
+    dateparser reads "sábado 11" as a date in November; a weekday is within the coming week, so
+    a fragment whose last word is a number and whose rest is a day that close is that day, at
+    that hour.
+    """
+    days: set[date] = set()
+    hour: int | None = None
+    for fragment, day in _dates(text, language, local_now):
+        head, _, last = fragment.rpartition(" ")
+        if head and last.isdigit() and int(last) <= 23:
+            near = {d for _, d in _dates(head, language, local_now)}
+            if len(near) == 1 and (min(near) - local_now.date()).days <= 7:
+                days.add(min(near))
+                hour = int(last)
+                continue
+        days.add(day)
+    return days, hour
 
 
 def _read(text: str, *, zone: ZoneInfo, language: str, now: datetime) -> _Reading | None:
     """Day, part of day and clock time in the text; None when it names several days."""
     part, rest = _part(text, language)
-    at, rest = _clock(rest, language, part)
-    days = _days(rest, language, now.astimezone(zone))
+    at, rest = _clock(rest, part)
+    days, bare_hour = _day_and_hour(rest, language, now.astimezone(zone))
     if len(days) > 1:
         return None
+    if at is None and bare_hour is not None:
+        hour = _hour(bare_hour, None, part)
+        at = time(hour) if hour is not None else None
     return _Reading(day=next(iter(days), None), part=part, at=at)
 
 
