@@ -130,6 +130,15 @@ class TestPickSlotByDayAndTime:
         assert _pick(text, language, WEEKEND, FRIDAY) == WEEKEND[index]
 
     @pytest.mark.parametrize(
+        ("language", "text"), [("pt", "sexta às 15"), ("en", "friday at 3pm"), ("es", "hoy")]
+    )
+    def test_todays_weekday_is_today_when_a_slot_today_was_offered(
+        self, language: str, text: str
+    ) -> None:
+        offered = [_utc(3, 26, 15), *WEEKEND]
+        assert _pick(text, language, offered, FRIDAY) == _utc(3, 26, 15)
+
+    @pytest.mark.parametrize(
         ("language", "text"),
         [
             ("en", "tomorrow"),  # two slots tomorrow

@@ -251,8 +251,11 @@ def _read(text: str, *, zone: ZoneInfo, language: str, now: datetime) -> _Readin
     return _Reading(day=next(iter(days), None), part=part, at=at)
 
 
-def _fits(slot: datetime, reading: _Reading) -> bool:
-    if reading.day is not None and slot.date() != reading.day:
+def _fits(slot: datetime, reading: _Reading, today: date) -> bool:
+    # dateparser reads today's weekday as next week's ("sexta" on a Friday); a slot offered for
+    # today is the one meant.
+    same_weekday_today = reading.day == today + timedelta(days=7) and slot.date() == today
+    if reading.day is not None and slot.date() != reading.day and not same_weekday_today:
         return False
     if reading.at is not None and slot.time() != reading.at:
         return False
@@ -276,7 +279,8 @@ def pick_slot(
     reading = _read(normalised, zone=zone, language=language, now=now)
     if reading is None or reading == _Reading(None, None, None):
         return None
-    chosen = [slot for slot in offered if _fits(slot.astimezone(zone), reading)]
+    today = now.astimezone(zone).date()
+    chosen = [slot for slot in offered if _fits(slot.astimezone(zone), reading, today)]
     return chosen[0] if len(chosen) == 1 else None
 
 
