@@ -187,6 +187,27 @@ class TestOptOut:
         kinds = [e["kind"] for e in events]
         assert kinds.index("opted_out") < kinds.index("opted_in")
 
+    async def test_cancelar_is_answered_and_does_not_opt_out_but_stop_does(
+        self, service: Service
+    ) -> None:
+        await service.post_webhook(_message("CANCELAR", "3EB0CANC00000000001"))
+        await service.wait_for_sends(1)
+        await drained(service)
+        [answer] = await service.messages(author="ai")
+        assert service.green_api.sent_messages[0]["message"] == answer.text
+        assert await service.messages(author="system") == []
+        conversation_id = await _conversation_id(service)
+        events_url = f"/api/v1/conversations/{conversation_id}/events"
+        events = (await service.client.get(events_url, headers=service.account.headers)).json()
+        assert "opted_out" not in [e["kind"] for e in events]
+
+        await service.post_webhook(_message("STOP", "3EB0CANC00000000002"))
+        await service.wait_for_sends(2)
+        [confirmation] = await service.messages(author="system")
+        assert service.green_api.sent_messages[1]["message"] == confirmation.text
+        events = (await service.client.get(events_url, headers=service.account.headers)).json()
+        assert "opted_out" in [e["kind"] for e in events]
+
 
 class TestEscalationByRules:
     async def test_offer_is_handed_over_with_one_message_and_the_agent_is_alerted(

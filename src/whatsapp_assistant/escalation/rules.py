@@ -41,11 +41,13 @@ REASON_PRIORITY: tuple[str, ...] = (
 TABLES: tuple[RuleTable, ...] = (rules_en.TABLE, rules_es.TABLE, rules_pt.TABLE)
 
 # Opt-out and opt-in are whole-message keywords only (after folding and dropping punctuation):
-# "please don't stop sending me listings" must never unsubscribe anyone.
+# "please don't stop sending me listings" must never unsubscribe anyone. Cancel words
+# (CANCEL, CANCELAR, CANCELA) are not among them: a customer with a viewing booked means the
+# viewing (scheduling.intents reads them), and opting them out would silence the agent's number.
 OPT_OUT_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}),
-    "es": frozenset({"baja", "parar", "para", "cancelar", "alto"}),
-    "pt": frozenset({"parar", "sair", "cancelar", "stop"}),
+    "en": frozenset({"stop", "stopall", "unsubscribe", "end", "quit"}),
+    "es": frozenset({"baja", "parar", "para", "alto"}),
+    "pt": frozenset({"parar", "sair", "stop"}),
 }
 OPT_IN_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset({"start", "unstop", "subscribe"}),

@@ -1,0 +1,1 @@
+"""The agent's time: schedule, availability, viewings."""
