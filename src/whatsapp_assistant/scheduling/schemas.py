@@ -43,9 +43,14 @@ def _valid_clock(clock: str) -> str:
     return clock
 
 
+# The schema documents the exact pattern; the validator's message says what is wrong in words.
 Clock = Annotated[
     str,
-    Field(pattern=r"^[0-9]{2}:[0-9]{2}$", examples=["09:30"]),
+    Field(
+        max_length=5,
+        examples=["09:30"],
+        json_schema_extra={"pattern": r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"},
+    ),
     AfterValidator(_valid_clock),
 ]
 
