@@ -92,7 +92,7 @@ class TimeRange(_Input):
         )
 
 
-def _week(ranges: list[TimeRange]) -> list[TimeRange]:
+def ordered_week(ranges: list[TimeRange]) -> list[TimeRange]:
     """In week order; refused when two ranges of one weekday overlap (touching is fine)."""
     ordered = sorted(ranges, key=TimeRange.as_weekly)
     for before, after in pairwise(ordered):
@@ -105,7 +105,7 @@ def _week(ranges: list[TimeRange]) -> list[TimeRange]:
     return ordered
 
 
-Week = Annotated[list[TimeRange], Field(max_length=MAX_RANGES), AfterValidator(_week)]
+Week = Annotated[list[TimeRange], Field(max_length=MAX_RANGES), AfterValidator(ordered_week)]
 
 
 def week_of(ranges: Iterable[WeeklyRange]) -> list[TimeRange]:

@@ -110,6 +110,17 @@ async def replace_availability(
     return await get_availability(session, account_id)
 
 
+async def replace_calendar(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    schedule: ScheduleData,
+    availability: AvailabilityData,
+) -> None:
+    """Both at once, as the Viewings page saves them."""
+    await replace_schedule(session, account_id, schedule)
+    await replace_availability(session, account_id, availability)
+
+
 async def find_free_slots(
     session: AsyncSession,
     account_id: uuid.UUID,
