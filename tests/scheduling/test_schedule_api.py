@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -231,3 +232,22 @@ class TestTenancy:
         for url in (SCHEDULE, AVAILABILITY):
             assert (await client.get(url)).status_code == 401
             assert (await client.put(url, json=SLOTS)).status_code == 401
+
+
+class TestConcurrentFirstChanges:
+    async def test_first_puts_at_once_all_succeed_and_one_of_them_is_stored(
+        self, client: httpx.AsyncClient, api_account: ApiAccount
+    ) -> None:
+        # Each one creates the account's schedule if nobody did yet: they queue on its row.
+        bodies = [
+            {"weekly_slots": _range(day, "10:00", "12:00"), "dates_off": [f"2027-05-0{n + 1}"]}
+            for n, day in enumerate(("mon", "tue", "wed", "thu", "fri", "sat"))
+        ]
+        answers = await asyncio.gather(
+            *(put(client, api_account, AVAILABILITY, body) for body in bodies),
+            put(client, api_account, SCHEDULE, MADRID),
+        )
+        assert [answer.status_code for answer in answers] == [200] * len(answers)
+        assert await read(client, api_account, AVAILABILITY) in bodies
+        schedule = await read(client, api_account, SCHEDULE)
+        assert schedule["time_zone"] == "Europe/Madrid"
