@@ -11,6 +11,7 @@ from whatsapp_assistant.conversations.models import (
 from whatsapp_assistant.db.base import Base
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.properties.models import Property
+from whatsapp_assistant.scheduling.models import DateOff, Schedule, WeeklyHours
 
 __all__ = [
     "Account",
@@ -20,11 +21,14 @@ __all__ = [
     "Contact",
     "Conversation",
     "ConversationEvent",
+    "DateOff",
     "Escalation",
     "Message",
     "Persona",
     "Property",
+    "Schedule",
     "User",
     "UserSession",
     "WebhookEvent",
+    "WeeklyHours",
 ]

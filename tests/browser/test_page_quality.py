@@ -77,6 +77,7 @@ PAGES = [
     "/simulator",
     "/channels",
     "/settings",
+    "/viewings",
 ]
 
 

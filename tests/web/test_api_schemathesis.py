@@ -114,6 +114,9 @@ LOOSER_SCHEMA_THAN_VALIDATION = {
     "POST /api/v1/properties/import": "CSV content",
     # `owner_phone` must be a dialable phone number.
     "PATCH /api/v1/account/settings": "phone numbers",
+    # A time zone must be a known IANA name; ranges must end after they start and not overlap.
+    "PUT /api/v1/account/schedule": "time zone names, ordered and disjoint ranges",
+    "PUT /api/v1/availability": "ordered and disjoint ranges",
 }
 
 

@@ -245,6 +245,8 @@ def _row_values(cells: dict[str, str]) -> dict[str, object]:
         values["listing_type"] = _LISTING_TYPES.get(kind, kind)
     if "status" in values:
         values["status"] = re.sub(r"[\s\-]+", "_", cells["status"].lower())
+    if "viewings" in values:
+        values["viewings"] = cells["viewings"].strip().lower()
     if "features" in values:
         values["features"] = [f.strip() for f in re.split(r"[;|]", cells["features"]) if f.strip()]
     return values

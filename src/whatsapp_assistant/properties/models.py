@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, CheckConstraint, Index, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
@@ -15,6 +15,9 @@ from whatsapp_assistant.kit.text import fold
 # The folded search columns, each with a trigram index on PostgreSQL and together in the FTS5
 # trigram table `properties_search` on SQLite (migration 0014; docs/decisions.md, 6).
 SEARCH_COLUMNS = ("place_text", "body_text", "reference_text")
+# Whether customers may book a viewing of the listing: freely, only once the agent approves each
+# one (a tenanted flat), or not at all.
+VIEWING_POLICIES = ("on", "approval", "off")
 
 
 def _trigram_index(column: str) -> Index:
@@ -39,6 +42,10 @@ class Property(IdMixin, TimestampMixin, TenantMixin, Base):
         *(_trigram_index(column) for column in SEARCH_COLUMNS),
         Index("ix_properties_account_price", "account_id", "price", "id"),
         Index("ix_properties_account_status_price", "account_id", "status", "price", "id"),
+        CheckConstraint(
+            "viewings IN (" + ", ".join(f"'{policy}'" for policy in VIEWING_POLICIES) + ")",
+            name="viewings",
+        ),
     )
 
     reference: Mapped[str | None] = mapped_column(String(64))
@@ -57,6 +64,7 @@ class Property(IdMixin, TimestampMixin, TenantMixin, Base):
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="available", index=True)
     url: Mapped[str | None] = mapped_column(String(500))
+    viewings: Mapped[str] = mapped_column(String(10), default="on", server_default="on")
     # Derived, never written by hand: the accent- and case-folded text that search matches
     # (docs/decisions.md, 6), kept by the mapper events below on every insert and update.
     # Deferred: only SQL reads them, so a page of listings does not carry their text back.

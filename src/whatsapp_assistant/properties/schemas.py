@@ -13,6 +13,8 @@ from whatsapp_assistant.kit.storable import StorableInput
 
 ListingType = Literal["sale", "rent"]
 PropertyStatus = Literal["available", "under_offer", "sold", "rented"]
+# properties/models.py, VIEWING_POLICIES: booked freely, each approved by the agent, or never.
+ViewingPolicy = Literal["on", "approval", "off"]
 # One Literal, not a union of two, so a bad value is reported against `status` alone.
 StatusFilter = Literal["available", "under_offer", "sold", "rented", "any"]
 
@@ -68,6 +70,7 @@ class PropertyBase(_Input):
     features: list[Feature] = Field(default_factory=list, max_length=50)
     status: PropertyStatus = "available"
     url: ListingUrl | None = None
+    viewings: ViewingPolicy = "on"
 
     @field_validator("property_type")
     @classmethod
@@ -98,6 +101,7 @@ class PropertyUpdate(_Input):
     features: list[Feature] | None = Field(default=None, max_length=50)
     status: PropertyStatus | None = None
     url: ListingUrl | None = None
+    viewings: ViewingPolicy | None = None
 
     # None means "leave out" for these columns, which are NOT NULL: an explicit null is a field
     # error, not a database error (docs/architecture.md, invariant 7). Validators only run on fields
@@ -112,6 +116,7 @@ class PropertyUpdate(_Input):
         "description",
         "features",
         "status",
+        "viewings",
     )
     @classmethod
     def _not_null(cls, value: object) -> object:
@@ -140,6 +145,7 @@ class PropertyRead(BaseModel):
     features: list[str]
     status: str
     url: str | None
+    viewings: ViewingPolicy
     created_at: datetime
     updated_at: datetime
 

@@ -1,1 +1,1 @@
-"""The agent's time: schedule, availability, viewings."""
+"""The agent's time: schedule, viewing availability, free slots, viewings."""

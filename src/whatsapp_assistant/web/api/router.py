@@ -12,6 +12,7 @@ from whatsapp_assistant.web.api import (
     conversations,
     persona,
     properties,
+    schedule,
 )
 from whatsapp_assistant.web.errors import error_responses
 
@@ -23,5 +24,6 @@ api_router.include_router(persona.router)
 api_router.include_router(conversations.router)
 api_router.include_router(properties.router)
 api_router.include_router(account.router)
+api_router.include_router(schedule.router)
 api_router.include_router(realtime.router)
 api_router.include_router(api_keys.router)

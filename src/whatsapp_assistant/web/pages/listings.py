@@ -358,8 +358,9 @@ async def save_listing(
     values = _form_values(await request.form())
     outcome = _validate(values)
     if isinstance(outcome, PropertyCreate):
-        # Every field is sent, so an emptied optional field is cleared; status stays as it is.
-        changes = PropertyUpdate.model_validate(outcome.model_dump(exclude={"status"}))
+        # Every field is sent, so an emptied optional field is cleared; status and viewings,
+        # which the form does not show, stay as they are.
+        changes = PropertyUpdate.model_validate(outcome.model_dump(exclude={"status", "viewings"}))
         try:
             await properties.update_property(session, user.account_id, prop.id, changes)
         except ReferenceTaken:

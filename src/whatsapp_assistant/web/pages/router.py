@@ -12,6 +12,7 @@ from whatsapp_assistant.web.pages import (
     persona,
     settings,
     simulator,
+    viewings,
 )
 
 pages_router = APIRouter(include_in_schema=False)
@@ -22,3 +23,4 @@ pages_router.include_router(persona.router)
 pages_router.include_router(simulator.router)
 pages_router.include_router(channels.router)
 pages_router.include_router(settings.router)
+pages_router.include_router(viewings.router)
