@@ -153,28 +153,39 @@ def _webhook(payload: dict[str, Any], instance: str, agency: int, chat: int) -> 
 
 async def _post_all(base: str, bodies: list[tuple[str, dict[str, Any]]]) -> list[datetime]:
     """Post every webhook over `POSTERS` connections; the moment each one was accepted. A 503
-    is posted again after a second, as Green API redelivers what was not accepted."""
+    is posted again after a second, as Green API redelivers what was not accepted.
+
+    At most `POSTERS` requests are in the client at once: httpcore's pool scans its queue of
+    waiting requests on every assignment, so 10,000 queued at once made the poster, not the
+    service, the bottleneck (most of its CPU in `_assign_requests_to_connections`)."""
     limits = httpx.Limits(max_connections=POSTERS, max_keepalive_connections=POSTERS)
+    posters = asyncio.Semaphore(POSTERS)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
 
         async def post(instance: str, body: dict[str, Any]) -> datetime:
-            headers = {"Authorization": f"Bearer bench-webhook-token-{instance}"}
-            while True:
-                try:
-                    answer = await client.post("/webhooks/green-api", json=body, headers=headers)
-                except httpx.TransportError:
-                    # A kept-alive connection the server closed as it was reused: no answer,
-                    # so it is delivered again, as Green API does (the dedup keeps it once).
-                    REDELIVERED[0] += 1
-                    continue
-                if answer.status_code != 503:
-                    break
-                REDELIVERED[0] += 1
-                await asyncio.sleep(1.0)
-            assert answer.status_code == 200, answer.text
-            return datetime.now(UTC)
+            async with posters:
+                return await _deliver(client, instance, body)
 
         return list(await asyncio.gather(*(post(instance, body) for instance, body in bodies)))
+
+
+async def _deliver(client: httpx.AsyncClient, instance: str, body: dict[str, Any]) -> datetime:
+    """One webhook until it is accepted; the moment it was."""
+    headers = {"Authorization": f"Bearer bench-webhook-token-{instance}"}
+    while True:
+        try:
+            answer = await client.post("/webhooks/green-api", json=body, headers=headers)
+        except httpx.TransportError:
+            # A kept-alive connection the server closed as it was reused: no answer, so it is
+            # delivered again, as Green API does (the dedup keeps it once).
+            REDELIVERED[0] += 1
+            continue
+        if answer.status_code != 503:
+            break
+        REDELIVERED[0] += 1
+        await asyncio.sleep(1.0)
+    assert answer.status_code == 200, answer.text
+    return datetime.now(UTC)
 
 
 async def _sent_at(settings: Settings, account_ids: list[Any]) -> dict[Any, list[datetime]]:
