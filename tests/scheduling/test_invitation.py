@@ -249,3 +249,7 @@ class TestFactsRefuseWhatCannotBeShown:
     def test_unknown_zone_is_refused(self) -> None:
         with pytest.raises(ValueError, match="unknown time zone"):
             _facts(datetime(2027, 3, 27, 10, tzinfo=UTC), zone="Europe/Atlantis")
+
+    def test_negative_sequence_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="sequence"):
+            replace(_facts(datetime(2027, 3, 27, 10, tzinfo=UTC)), sequence=-1)
