@@ -15,6 +15,7 @@ from babel.dates import format_datetime, format_time
 
 from whatsapp_assistant.scheduling.facts import Place, ViewingFacts, zone_info
 
+# The product's languages (ai/language.py holds the same; this layer cannot import it).
 LANGUAGES = ("en", "es", "pt")
 
 # English is en_GB: the accounts are in Europe, and a customer there reads "Saturday 5 December,
