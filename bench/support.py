@@ -73,10 +73,18 @@ def bench_postgres(run: Run, n: int) -> dict[str, object]:
         return asyncio.run(run(_settings(url), n))
 
 
+DATABASES = {"sqlite": bench_sqlite, "postgresql": bench_postgres}
+
+
 def main(name: str, run: Run, *, default_n: int) -> None:
-    """`python bench/<name>.py [N]`: both databases, printed and written to results/."""
+    """`python bench/<name>.py [N]`: both databases (or those named in BENCH_DATABASES, e.g.
+    `sqlite`), printed and written to results/."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else default_n
-    result = {"sqlite": bench_sqlite(run, n), "postgresql": bench_postgres(run, n)}
+    chosen = os.environ.get("BENCH_DATABASES", ",".join(DATABASES)).split(",")
+    unknown = set(chosen) - set(DATABASES)
+    if unknown:
+        raise SystemExit(f"BENCH_DATABASES: unknown {sorted(unknown)}; known: {list(DATABASES)}")
+    result = {database: DATABASES[database](run, n) for database in chosen}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
