@@ -77,7 +77,7 @@ PAGES = [
     "/simulator",
     "/channels",
     "/settings",
-    "/viewings",
+    "/availability",
 ]
 
 

@@ -116,7 +116,7 @@ async def replace_calendar(
     schedule: ScheduleData,
     availability: AvailabilityData,
 ) -> None:
-    """Both at once, as the Viewings page saves them."""
+    """Both at once, as the availability page saves them."""
     await replace_schedule(session, account_id, schedule)
     await replace_availability(session, account_id, availability)
 

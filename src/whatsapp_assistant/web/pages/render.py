@@ -24,7 +24,7 @@ NOTICES: dict[str, str] = {
     "channel-connected": "Channel connected.",
     "channel-disconnected": "Channel disconnected.",
     "settings-saved": "Settings saved.",
-    "viewings-saved": "Viewing times saved.",
+    "availability-saved": "Viewing times saved.",
     "key-revoked": "API key revoked.",
     "taken-over": "You are answering this conversation. The assistant stays silent here.",
     "handed-back": "The assistant answers this conversation again.",

@@ -6,13 +6,13 @@ from fastapi import APIRouter
 
 from whatsapp_assistant.web.pages import (
     auth,
+    availability,
     channels,
     inbox,
     listings,
     persona,
     settings,
     simulator,
-    viewings,
 )
 
 pages_router = APIRouter(include_in_schema=False)
@@ -23,4 +23,4 @@ pages_router.include_router(persona.router)
 pages_router.include_router(simulator.router)
 pages_router.include_router(channels.router)
 pages_router.include_router(settings.router)
-pages_router.include_router(viewings.router)
+pages_router.include_router(availability.router)

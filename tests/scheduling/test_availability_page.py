@@ -1,4 +1,4 @@
-"""The Viewings page: shows the account's values, saves the form, refuses bad input unchanged."""
+"""The availability page: shows the values, saves the form, refuses bad input unchanged."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def form(**changes: str) -> dict[str, str]:
 
 
 async def post(client: httpx.AsyncClient, values: dict[str, str]) -> httpx.Response:
-    return await client.post("/viewings", data=values | {"csrf_token": await csrf(client)})
+    return await client.post("/availability", data=values | {"csrf_token": await csrf(client)})
 
 
 async def stored(client: httpx.AsyncClient, account: ApiAccount) -> tuple[Any, Any]:
@@ -45,9 +45,9 @@ async def stored(client: httpx.AsyncClient, account: ApiAccount) -> tuple[Any, A
     return schedule.json(), availability.json()
 
 
-class TestViewingsPage:
+class TestAvailabilityPage:
     async def test_shows_the_defaults(self, signed_in: httpx.AsyncClient) -> None:
-        page = await signed_in.get("/viewings")
+        page = await signed_in.get("/availability")
         assert page.status_code == 200
         assert 'value="Europe/Lisbon"' in page.text
         assert 'name="slots_mon" type="text" value="09:00–19:00"' in page.text
@@ -55,14 +55,14 @@ class TestViewingsPage:
         assert 'name="slots_sun" type="text" value=""' in page.text
 
     async def test_settings_links_to_it(self, signed_in: httpx.AsyncClient) -> None:
-        assert 'href="/viewings"' in (await signed_in.get("/settings")).text
+        assert 'href="/availability"' in (await signed_in.get("/settings")).text
 
     async def test_saving_stores_what_the_api_reads(
         self, signed_in: httpx.AsyncClient, api_account: ApiAccount
     ) -> None:
         response = await post(signed_in, form())
         assert response.status_code == 303
-        assert response.headers["location"] == "/viewings?done=viewings-saved"
+        assert response.headers["location"] == "/availability?done=availability-saved"
         schedule, availability = await stored(signed_in, api_account)
         assert schedule == {
             "time_zone": "Europe/Madrid",
@@ -80,7 +80,7 @@ class TestViewingsPage:
             ],
             "dates_off": ["2027-12-24", "2027-12-25"],
         }
-        shown = await signed_in.get("/viewings?done=viewings-saved")
+        shown = await signed_in.get("/availability?done=availability-saved")
         assert "Viewing times saved." in text_of(shown)
         assert 'name="slots_mon" type="text" value="10:00–13:00, 14:00–18:00"' in shown.text
 
@@ -116,6 +116,6 @@ class TestViewingsPage:
         assert await stored(signed_in, api_account) == before
 
     async def test_signed_out_goes_to_the_login_page(self, client: httpx.AsyncClient) -> None:
-        response = await client.get("/viewings")
+        response = await client.get("/availability")
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login")

@@ -1,4 +1,4 @@
-"""The Viewings page: the account's time zone, business hours and viewing availability."""
+"""The availability page: the account's time zone, business hours and viewing availability."""
 
 from __future__ import annotations
 
@@ -134,19 +134,19 @@ async def _render(
         availability = await scheduling.get_availability(session, user.account_id)
         form = form_of(schedule, availability)
     context = {"form": form, "errors": errors or {}, "days": list(DAY_NAMES.items())}
-    return page(request, user, "viewings/page.html", context, status_code=status_code)
+    return page(request, user, "availability/page.html", context, status_code=status_code)
 
 
-@router.get("/viewings")
-async def viewings_page(request: Request, session: SessionDep, user: UserDep) -> Response:
+@router.get("/availability")
+async def availability_page(request: Request, session: SessionDep, user: UserDep) -> Response:
     return await _render(request, session, user)
 
 
-@router.post("/viewings")
-async def save_viewings(request: Request, session: SessionDep, user: UserDep) -> Response:
+@router.post("/availability")
+async def save_availability(request: Request, session: SessionDep, user: UserDep) -> Response:
     form = text_fields(await request.form(), _fields())
     outcome = _read(form)
     if isinstance(outcome, dict):
         return await _render(request, session, user, form=form, errors=outcome, status_code=422)
     await scheduling.replace_calendar(session, user.account_id, *outcome)
-    return redirect("/viewings", done="viewings-saved")
+    return redirect("/availability", done="availability-saved")
