@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from typing_extensions import override
+
 from whatsapp_assistant.errors import Conflict, Invalid, NotFound
 
 
@@ -16,6 +18,10 @@ class ListingNotFound(NotFound):
     """No listing of the account's with this id (another account's reads the same)."""
 
     code = "property_not_found"
+
+
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
 
 
 class ViewingsOff(Conflict):
@@ -39,6 +45,7 @@ class SlotTaken(Conflict):
         super().__init__(message, field="starts_at")
         self.next_slots = list(next_slots)
 
+    @override
     def details(self) -> dict[str, object]:
         return {"next_slots": [slot.isoformat() for slot in self.next_slots]}
 
