@@ -117,6 +117,9 @@ LOOSER_SCHEMA_THAN_VALIDATION = {
     # A time zone must be a known IANA name; ranges must end after they start and not overlap.
     "PUT /api/v1/account/schedule": "time zone names, ordered and disjoint ranges",
     "PUT /api/v1/availability": "ordered and disjoint ranges",
+    # A viewing is booked or moved from now on: a time in the past is refused.
+    "POST /api/v1/viewings": "times before now",
+    "POST /api/v1/viewings/{viewing_id}/reschedule": "times before now",
 }
 
 

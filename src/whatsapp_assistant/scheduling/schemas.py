@@ -158,12 +158,26 @@ def _whole_minute(moment: datetime) -> datetime:
     # Slots start on whole minutes; a stray second would be a start no slot or index matches.
     if moment.second or moment.microsecond:
         raise ValueError("should be on a whole minute (no seconds)")
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        # Also keeps the UTC instant and the end of a viewing inside what datetime can hold.
+        raise ValueError(f"should be in the years {MIN_YEAR} to {MAX_YEAR}")
     return moment.astimezone(UTC)
 
 
-# Aware only: a time without its offset names no instant, and is refused (422).
-Moment = Annotated[AwareDatetime, AfterValidator(_whole_minute)]
-# Read back in UTC with an explicit "+00:00" (pydantic would write "Z").
+MIN_YEAR, MAX_YEAR = 2000, 2199
+# Aware only: a time without its offset names no instant, and is refused (422). The schema
+# documents the exact shape: years 2000-2199, whole minutes, an offset or Z.
+Moment = Annotated[
+    AwareDatetime,
+    Field(
+        examples=["2027-04-03T11:00:00+01:00"],
+        json_schema_extra={
+            "pattern": r"^2[01][0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:00(\.0+)?)?"
+            r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+        },
+    ),
+    AfterValidator(_whole_minute),
+]
 UtcMoment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str)]
 CustomerName = Annotated[str, Field(min_length=1, max_length=120)]
 ViewingStatusName = Literal["requested", "confirmed", "cancelled", "done", "no_show"]
