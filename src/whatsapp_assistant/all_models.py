@@ -11,7 +11,7 @@ from whatsapp_assistant.conversations.models import (
 from whatsapp_assistant.db.base import Base
 from whatsapp_assistant.escalation.models import Escalation
 from whatsapp_assistant.properties.models import Property
-from whatsapp_assistant.scheduling.models import DateOff, Schedule, WeeklyHours
+from whatsapp_assistant.scheduling.models import DateOff, Schedule, Viewing, WeeklyHours
 
 __all__ = [
     "Account",
@@ -29,6 +29,7 @@ __all__ = [
     "Schedule",
     "User",
     "UserSession",
+    "Viewing",
     "WebhookEvent",
     "WeeklyHours",
 ]

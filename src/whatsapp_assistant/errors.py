@@ -16,6 +16,10 @@ class DomainError(Exception):
         self.message = message
         self.field = field
 
+    def details(self) -> dict[str, object] | None:
+        """What a caller can act on beyond the message (the free slots after a taken one)."""
+        return None
+
 
 class NotFound(DomainError):
     code = "not_found"

@@ -71,7 +71,18 @@ async def urls(client: httpx.AsyncClient, api_account: ApiAccount, db: Database)
     [conversation] = (await client.get("/api/v1/conversations", headers=api_account.headers)).json()
     async with db.session_scope() as session:
         listing = await create_property(session, api_account.account_id)
-    return {"conversation_id": conversation["id"], "property_id": str(listing.id)}
+    booked = {
+        "property_id": str(listing.id),
+        "starts_at": "2031-03-03T11:00:00+00:00",
+        "customer_name": "James",
+    }
+    viewing = await client.post("/api/v1/viewings", headers=api_account.headers, json=booked)
+    assert viewing.status_code == 201, viewing.text
+    return {
+        "conversation_id": conversation["id"],
+        "property_id": str(listing.id),
+        "viewing_id": viewing.json()["id"],
+    }
 
 
 def _url(route: JsonRoute, ids: dict[str, str]) -> str:

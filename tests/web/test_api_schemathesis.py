@@ -1,9 +1,9 @@
 """Every /api/v1 operation, fuzzed from the app's own OpenAPI document, keeps its promises.
 
-A signed-in account that holds a listing, a conversation, a channel and a spare API key calls
-every operation with generated inputs; known ids are mixed in so the routes that take an id are
-exercised beyond 404. All of schemathesis's stateless checks run on every answer: no 5xx, every
-status and content type documented, the body matching its schema.
+A signed-in account that holds a listing, a conversation, a channel, a spare API key and a
+viewing calls every operation with generated inputs; known ids are mixed in so the routes that
+take an id are exercised beyond 404. All of schemathesis's stateless checks run on every answer:
+no 5xx, every status and content type documented, the body matching its schema.
 """
 
 from __future__ import annotations
@@ -82,11 +82,19 @@ async def known_ids(db: Database, api_account: ApiAccount, served_app: str) -> I
         # Revoking this one must not sign the fuzzer out: it calls with api_account's key.
         spare = await http.post("/api/v1/api-keys", json={"name": "spare"})
         assert spare.status_code == 201, spare.text
+        booked = {
+            "property_id": str(prop.id),
+            "starts_at": "2031-03-03T11:00:00+00:00",
+            "customer_name": "James",
+        }
+        viewing = await http.post("/api/v1/viewings", json=booked)
+        assert viewing.status_code == 201, viewing.text
     return {
         "property_id": str(prop.id),
         "conversation_id": conversation["id"],
         "channel_id": channels[0]["id"],
         "key_id": spare.json()["id"],
+        "viewing_id": viewing.json()["id"],
     }
 
 
@@ -117,6 +125,9 @@ LOOSER_SCHEMA_THAN_VALIDATION = {
     # A time zone must be a known IANA name; ranges must end after they start and not overlap.
     "PUT /api/v1/account/schedule": "time zone names, ordered and disjoint ranges",
     "PUT /api/v1/availability": "ordered and disjoint ranges",
+    # A viewing is booked or moved from now on: a time in the past is refused.
+    "POST /api/v1/viewings": "times before now",
+    "POST /api/v1/viewings/{viewing_id}/reschedule": "times before now",
 }
 
 

@@ -34,6 +34,7 @@ KIND_OF_PARAMETER = {
     "property_id": "property",
     "channel_id": "channel",
     "key_id": "api_key",
+    "viewing_id": "viewing",
 }
 # A valid JSON body per request model, so the call reaches the account check (not a 422).
 API_BODIES: dict[str, dict[str, Any]] = {
@@ -41,6 +42,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "ModeChange": {"mode": "human"},
     "AgentMessage": {"text": "stolen"},
     "ConversationUpdate": {"language": "es"},
+    "ViewingReschedule": {"starts_at": "2031-03-03T10:00:00+00:00"},
 }
 # Pages read forms: one form with every field a page with an id reads (extra fields are ignored).
 PAGE_FORM = {
@@ -116,12 +118,22 @@ async def owned(client: httpx.AsyncClient, db: Database, api_account: ApiAccount
     [conversation] = (await client.get("/api/v1/conversations", headers=headers)).json()
     channels = (await client.get("/api/v1/channels", headers=headers)).json()
     key = await client.post("/api/v1/api-keys", headers=headers, json={"name": "spare"})
+    viewing = await client.post(
+        "/api/v1/viewings",
+        headers=headers,
+        json={
+            "property_id": str(prop.id),
+            "starts_at": "2031-03-03T11:00:00+00:00",
+            "customer_name": "James",
+        },
+    )
     await eventually(lambda: replies_done(db, api_account.account_id))
     return {
         "property": str(prop.id),
         "conversation": conversation["id"],
         "channel": channels[0]["id"],
         "api_key": key.json()["id"],
+        "viewing": viewing.json()["id"],
     }
 
 
@@ -191,7 +203,7 @@ class TestEveryRouteIsScopedToTheCaller:
     async def test_lists_hold_only_the_callers_rows(
         self, client: httpx.AsyncClient, other_account: ApiAccount, owned: dict[str, str]
     ) -> None:
-        for url in ("/api/v1/conversations", "/api/v1/channels"):
+        for url in ("/api/v1/conversations", "/api/v1/channels", "/api/v1/viewings"):
             assert (await client.get(url, headers=other_account.headers)).json() == []
         props = (await client.get("/api/v1/properties", headers=other_account.headers)).json()
         items = props["items"] if isinstance(props, dict) else props

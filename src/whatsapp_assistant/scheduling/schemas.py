@@ -1,16 +1,27 @@
-"""Schedule and availability shapes for the API and the pages: wall-clock "HH:MM" in the zone."""
+"""Schedule and availability shapes for the API and the pages (wall-clock "HH:MM" in the zone);
+viewings in and out (instants with their offset)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from itertools import pairwise
 from typing import Annotated, Literal, Self
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from whatsapp_assistant.kit.storable import StorableInput
 from whatsapp_assistant.scheduling.slots import MINUTES_PER_DAY, WeeklyRange
@@ -141,3 +152,63 @@ class AvailabilityData(_Input):
     @classmethod
     def _each_date_once(cls, value: list[date]) -> list[date]:
         return sorted(set(value))
+
+
+def _whole_minute(moment: datetime) -> datetime:
+    # Slots start on whole minutes; a stray second would be a start no slot or index matches.
+    if moment.second or moment.microsecond:
+        raise ValueError("should be on a whole minute (no seconds)")
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        # Also keeps the UTC instant and the end of a viewing inside what datetime can hold.
+        raise ValueError(f"should be in the years {MIN_YEAR} to {MAX_YEAR}")
+    return moment.astimezone(UTC)
+
+
+MIN_YEAR, MAX_YEAR = 2000, 2199
+# Aware only: a time without its offset names no instant, and is refused (422). The schema
+# documents the exact shape: years 2000-2199, whole minutes, an offset or Z.
+Moment = Annotated[
+    AwareDatetime,
+    Field(
+        examples=["2027-04-03T11:00:00+01:00"],
+        json_schema_extra={
+            "pattern": r"^2[01][0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:00(\.0+)?)?"
+            r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+        },
+    ),
+    AfterValidator(_whole_minute),
+]
+UtcMoment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str)]
+CustomerName = Annotated[str, Field(min_length=1, max_length=120)]
+ViewingStatusName = Literal["requested", "confirmed", "cancelled", "done", "no_show"]
+
+
+class ViewingCreate(_Input):
+    """The agent books by hand: any time of their choosing that no active viewing holds. The
+    viewing lasts the schedule's `viewing_minutes`."""
+
+    property_id: uuid.UUID
+    starts_at: Moment
+    customer_name: CustomerName
+    conversation_id: uuid.UUID | None = None
+
+
+class ViewingReschedule(_Input):
+    starts_at: Moment
+
+
+class ViewingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    conversation_id: uuid.UUID | None
+    property_id: uuid.UUID
+    starts_at: UtcMoment
+    ends_at: UtcMoment
+    status: ViewingStatusName
+    customer_name: str
+    booked_by: Literal["ai", "agent"]
+    sequence: int
+    cancel_reason: Literal["declined", "customer", "agent"] | None
+    created_at: UtcMoment
+    updated_at: UtcMoment

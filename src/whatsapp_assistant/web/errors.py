@@ -25,10 +25,17 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
 }
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
+def error_body(
+    code: str,
+    message: str,
+    field: str | None = None,
+    details: dict[str, object] | None = None,
+) -> dict[str, object]:
     error: dict[str, object] = {"code": code, "message": message}
     if field is not None:
         error["field"] = field
+    if details is not None:
+        error["details"] = details
     return {"error": error}
 
 
@@ -36,6 +43,8 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     field: str | None = None
+    # What the caller can act on, by code: `slot_taken` lists the next free `next_slots`.
+    details: dict[str, Any] | None = None
 
 
 class FieldError(BaseModel):
@@ -109,7 +118,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
         message = "There is nothing here, or it is not yours." if status == 404 else exc.message
         return page_error(request, status, message)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(exc.code, exc.message, exc.field), status, headers=headers)
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.field, exc.details()), status, headers=headers
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

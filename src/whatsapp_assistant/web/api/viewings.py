@@ -1,0 +1,147 @@
+"""Viewing routes: the account's booked viewings, booked by hand and moved through their states."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+
+from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.scheduling import viewings
+from whatsapp_assistant.scheduling.models import BookedBy, CancelReason, Viewing
+from whatsapp_assistant.scheduling.schemas import (
+    Moment,
+    ViewingCreate,
+    ViewingRead,
+    ViewingReschedule,
+    ViewingStatusName,
+)
+from whatsapp_assistant.web.api.json_body import JSONBodyRoute
+from whatsapp_assistant.web.deps import CallerDep, SessionDep
+from whatsapp_assistant.web.errors import error_responses
+
+router = APIRouter(prefix="/viewings", tags=["viewings"], route_class=JSONBodyRoute)
+
+_LIST_DESCRIPTION = """\
+The account's viewings that start in [`from`, `to`) (ISO 8601 with an offset), of one `status`
+if given, in order of start. Times are answered in UTC with their offset.
+"""
+
+_CREATE_DESCRIPTION = """\
+The agent books a viewing by hand: confirmed at once, at any whole minute from now on (inside the
+weekly viewing slots or not, whatever the listing's `viewings` setting), lasting the schedule's
+`viewing_minutes`. A time that overlaps another requested or confirmed viewing answers 409
+`slot_taken` with the next free slots in `error.details.next_slots`. A time without its offset
+answers 422.
+"""
+
+_TRANSITIONS = """\
+`confirm` and `decline` take a requested viewing; `cancel` and `reschedule` a requested or
+confirmed one; `done` and `no-show` a confirmed one that has started. Any other answers 409
+`viewing_transition_refused` and changes nothing.
+"""
+
+_TRANSITION_ERRORS = error_responses(400, 403, 404, 409, 422)
+
+
+def _read(viewing: Viewing) -> ViewingRead:
+    return ViewingRead.model_validate(viewing)
+
+
+@router.get("", description=_LIST_DESCRIPTION, responses=error_responses(422))
+async def list_viewings(
+    session: SessionDep,
+    caller: CallerDep,
+    start: Annotated[Moment | None, Query(alias="from")] = None,
+    end: Annotated[Moment | None, Query(alias="to")] = None,
+    status: ViewingStatusName | None = None,
+) -> list[ViewingRead]:
+    if start is not None and end is not None and start >= end:
+        message = "should be after `from`"
+        raise RequestValidationError([{"loc": ("query", "to"), "msg": message, "type": "value"}])
+    found = await viewings.list_viewings(
+        session, caller.account_id, start=start, end=end, status=status
+    )
+    return [_read(viewing) for viewing in found]
+
+
+@router.post(
+    "",
+    status_code=201,
+    description=_CREATE_DESCRIPTION,
+    responses=error_responses(400, 403, 404, 409, 422),
+)
+async def create_viewing(
+    body: ViewingCreate, session: SessionDep, caller: CallerDep
+) -> ViewingRead:
+    viewing = await viewings.book_by_agent(
+        session,
+        caller.account_id,
+        property_id=body.property_id,
+        starts_at=body.starts_at,
+        customer_name=body.customer_name,
+        conversation_id=body.conversation_id,
+        now=utcnow(),
+    )
+    return _read(viewing)
+
+
+@router.get("/{viewing_id}", responses=error_responses(404, 422))
+async def get_viewing(viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep) -> ViewingRead:
+    return _read(await viewings.get_viewing(session, caller.account_id, viewing_id))
+
+
+@router.post("/{viewing_id}/confirm", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
+async def confirm_viewing(
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> ViewingRead:
+    return _read(await viewings.confirm(session, caller.account_id, viewing_id))
+
+
+@router.post("/{viewing_id}/decline", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
+async def decline_viewing(
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> ViewingRead:
+    return _read(await viewings.decline(session, caller.account_id, viewing_id))
+
+
+@router.post("/{viewing_id}/cancel", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
+async def cancel_viewing(
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> ViewingRead:
+    viewing = await viewings.cancel(
+        session, caller.account_id, viewing_id, reason=CancelReason.AGENT
+    )
+    return _read(viewing)
+
+
+@router.post("/{viewing_id}/reschedule", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
+async def reschedule_viewing(
+    viewing_id: uuid.UUID, body: ViewingReschedule, session: SessionDep, caller: CallerDep
+) -> ViewingRead:
+    viewing = await viewings.reschedule(
+        session,
+        caller.account_id,
+        viewing_id,
+        starts_at=body.starts_at,
+        by=BookedBy.AGENT,
+        now=utcnow(),
+    )
+    return _read(viewing)
+
+
+@router.post("/{viewing_id}/done", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
+async def viewing_done(
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> ViewingRead:
+    return _read(await viewings.mark_done(session, caller.account_id, viewing_id, now=utcnow()))
+
+
+@router.post("/{viewing_id}/no-show", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
+async def viewing_no_show(
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+) -> ViewingRead:
+    viewing = await viewings.mark_no_show(session, caller.account_id, viewing_id, now=utcnow())
+    return _read(viewing)
