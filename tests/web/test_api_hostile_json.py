@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from tests.builders import create_property
+from tests.builders import book_by_hand, create_property
 from tests.conftest import ApiAccount
 from tests.conversations.harness import drained
 from tests.web.hostile_json import hostile_json, is_readable, row_counts
@@ -71,17 +71,10 @@ async def urls(client: httpx.AsyncClient, api_account: ApiAccount, db: Database)
     [conversation] = (await client.get("/api/v1/conversations", headers=api_account.headers)).json()
     async with db.session_scope() as session:
         listing = await create_property(session, api_account.account_id)
-    booked = {
-        "property_id": str(listing.id),
-        "starts_at": "2031-03-03T11:00:00+00:00",
-        "customer_name": "James",
-    }
-    viewing = await client.post("/api/v1/viewings", headers=api_account.headers, json=booked)
-    assert viewing.status_code == 201, viewing.text
     return {
         "conversation_id": conversation["id"],
         "property_id": str(listing.id),
-        "viewing_id": viewing.json()["id"],
+        "viewing_id": await book_by_hand(client, api_account.headers, str(listing.id)),
     }
 
 

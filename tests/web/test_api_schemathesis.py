@@ -26,7 +26,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.schemas import APIOperation, BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.builders import create_property
+from tests.builders import book_by_hand, create_property
 from tests.conftest import ApiAccount
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
@@ -82,19 +82,13 @@ async def known_ids(db: Database, api_account: ApiAccount, served_app: str) -> I
         # Revoking this one must not sign the fuzzer out: it calls with api_account's key.
         spare = await http.post("/api/v1/api-keys", json={"name": "spare"})
         assert spare.status_code == 201, spare.text
-        booked = {
-            "property_id": str(prop.id),
-            "starts_at": "2031-03-03T11:00:00+00:00",
-            "customer_name": "James",
-        }
-        viewing = await http.post("/api/v1/viewings", json=booked)
-        assert viewing.status_code == 201, viewing.text
+        viewing_id = await book_by_hand(http, {}, str(prop.id))
     return {
         "property_id": str(prop.id),
         "conversation_id": conversation["id"],
         "channel_id": channels[0]["id"],
         "key_id": spare.json()["id"],
-        "viewing_id": viewing.json()["id"],
+        "viewing_id": viewing_id,
     }
 
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import select
 
-from tests.builders import create_property
+from tests.builders import book_by_hand, create_property
 from tests.conftest import ApiAccount
 from tests.conversations.harness import eventually
 from tests.web.routes import ServedRoute, served_routes
@@ -118,22 +118,14 @@ async def owned(client: httpx.AsyncClient, db: Database, api_account: ApiAccount
     [conversation] = (await client.get("/api/v1/conversations", headers=headers)).json()
     channels = (await client.get("/api/v1/channels", headers=headers)).json()
     key = await client.post("/api/v1/api-keys", headers=headers, json={"name": "spare"})
-    viewing = await client.post(
-        "/api/v1/viewings",
-        headers=headers,
-        json={
-            "property_id": str(prop.id),
-            "starts_at": "2031-03-03T11:00:00+00:00",
-            "customer_name": "James",
-        },
-    )
+    viewing_id = await book_by_hand(client, headers, str(prop.id))
     await eventually(lambda: replies_done(db, api_account.account_id))
     return {
         "property": str(prop.id),
         "conversation": conversation["id"],
         "channel": channels[0]["id"],
         "api_key": key.json()["id"],
-        "viewing": viewing.json()["id"],
+        "viewing": viewing_id,
     }
 
 
