@@ -99,6 +99,7 @@ class TestBookByHand:
         property_id = await listing(db, api_account)
         in_madrid = SOON.astimezone(timezone(timedelta(hours=1)))
         response = await create(client, api_account, property_id, starts_at=in_madrid.isoformat())
+        assert response.status_code == 201, response.text
         assert datetime.fromisoformat(response.json()["starts_at"]) == SOON
 
     async def test_a_taken_time_is_409_with_the_next_free_slots(
@@ -292,4 +293,5 @@ class TestTransitions:
             await client.get(unknown, headers=api_account.headers),
             await client.post(f"{unknown}/cancel", headers=api_account.headers),
         ):
+            assert response.status_code == 404, response.text
             assert response.json()["error"]["code"] == "viewing_not_found"

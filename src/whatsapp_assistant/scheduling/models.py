@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whatsapp_assistant.db.base import Base, IdMixin, TenantMixin, TimestampMixin
+from whatsapp_assistant.scheduling.facts import ViewingStatus
 
 
 class HoursKind(StrEnum):
@@ -70,14 +71,6 @@ class DateOff(IdMixin, TenantMixin, Base):
     __table_args__ = (UniqueConstraint("account_id", "day"),)
 
     day: Mapped[date] = mapped_column(Date)
-
-
-class ViewingStatus(StrEnum):
-    REQUESTED = "requested"  # the listing needs the agent's approval first
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
-    DONE = "done"
-    NO_SHOW = "no_show"
 
 
 # A slot held by one of these is taken; the others free it again.

@@ -27,6 +27,20 @@ class Calendar:
     viewing_slots: tuple[WeeklyRange, ...]
     dates_off: frozenset[date]
 
+    def free(
+        self, *, start: datetime, end: datetime, now: datetime, busy: Iterable[Interval] = ()
+    ) -> list[datetime]:
+        """The free viewing starts in [start, end); `busy` are the times already taken."""
+        return free_slots(
+            rules=self.rules,
+            weekly=self.viewing_slots,
+            dates_off=self.dates_off,
+            busy=busy,
+            start=start,
+            end=end,
+            now=now,
+        )
+
 
 async def load_calendar(session: AsyncSession, account_id: uuid.UUID) -> Calendar:
     """The stored schedule, or the defaults for an account that never changed it."""
@@ -84,6 +98,11 @@ async def replace_schedule(
     session: AsyncSession, account_id: uuid.UUID, data: ScheduleData
 ) -> ScheduleData:
     """The zone, lengths and business hours, all replaced at once; viewing slots are kept."""
+    await _store_schedule(session, account_id, data)
+    return await get_schedule(session, account_id)
+
+
+async def _store_schedule(session: AsyncSession, account_id: uuid.UUID, data: ScheduleData) -> None:
     schedule = await _claim_schedule(session, account_id)
     schedule.time_zone = data.time_zone
     schedule.viewing_minutes = data.viewing_minutes
@@ -93,7 +112,6 @@ async def replace_schedule(
     await _replace_hours(
         session, account_id, HoursKind.BUSINESS, [item.as_weekly() for item in data.business_hours]
     )
-    return await get_schedule(session, account_id)
 
 
 async def replace_availability(
@@ -101,13 +119,20 @@ async def replace_availability(
 ) -> AvailabilityData:
     """The weekly viewing slots and the dates off, all replaced at once."""
     await _claim_schedule(session, account_id)
+    await _store_availability(session, account_id, data)
+    return await get_availability(session, account_id)
+
+
+async def _store_availability(
+    session: AsyncSession, account_id: uuid.UUID, data: AvailabilityData
+) -> None:
+    """Once the account's schedule row is claimed."""
     await _replace_hours(
         session, account_id, HoursKind.VIEWING, [item.as_weekly() for item in data.weekly_slots]
     )
     await session.execute(delete(DateOff).where(DateOff.account_id == account_id))
     session.add_all(DateOff(account_id=account_id, day=day) for day in data.dates_off)
     await session.flush()
-    return await get_availability(session, account_id)
 
 
 async def replace_calendar(
@@ -116,9 +141,9 @@ async def replace_calendar(
     schedule: ScheduleData,
     availability: AvailabilityData,
 ) -> None:
-    """Both at once, as the availability page saves them."""
-    await replace_schedule(session, account_id, schedule)
-    await replace_availability(session, account_id, availability)
+    """Both at once, as the availability page saves them: one claim, nothing read back."""
+    await _store_schedule(session, account_id, schedule)
+    await _store_availability(session, account_id, availability)
 
 
 async def find_free_slots(
@@ -132,15 +157,7 @@ async def find_free_slots(
 ) -> list[datetime]:
     """The account's free viewing starts in [start, end); `busy` are the times already taken."""
     calendar = await load_calendar(session, account_id)
-    return free_slots(
-        rules=calendar.rules,
-        weekly=calendar.viewing_slots,
-        dates_off=calendar.dates_off,
-        busy=busy,
-        start=start,
-        end=end,
-        now=now,
-    )
+    return calendar.free(start=start, end=end, now=now, busy=busy)
 
 
 async def _find_schedule(session: AsyncSession, account_id: uuid.UUID) -> Schedule | None:

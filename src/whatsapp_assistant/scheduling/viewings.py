@@ -27,15 +27,15 @@ from whatsapp_assistant.scheduling.errors import (
     ViewingNotFound,
     ViewingsOff,
 )
+from whatsapp_assistant.scheduling.facts import ViewingStatus
 from whatsapp_assistant.scheduling.models import (
     ACTIVE_STATUSES,
     BookedBy,
     CancelReason,
     Viewing,
-    ViewingStatus,
 )
 from whatsapp_assistant.scheduling.service import Calendar, load_calendar
-from whatsapp_assistant.scheduling.slots import Interval, free_slots
+from whatsapp_assistant.scheduling.slots import Interval
 
 # By table name, as the foreign keys are: scheduling does not import the listings' or the
 # conversations' packages (docs/decisions.md, 18).
@@ -58,13 +58,20 @@ class Change(StrEnum):
 
 
 async def busy(
-    session: AsyncSession, account_id: uuid.UUID, start: datetime, end: datetime
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    ignore: Interval | None = None,
 ) -> list[Interval]:
-    """The account's active viewings that overlap [start, end), as (starts_at, ends_at)."""
+    """The account's active viewings that overlap [start, end), as (starts_at, ends_at), but
+    `ignore` (the viewing being moved)."""
     stmt = for_account(select(Viewing.starts_at, Viewing.ends_at), Viewing, account_id).where(
         Viewing.status.in_(ACTIVE_STATUSES), Viewing.starts_at < end, Viewing.ends_at > start
     )
-    return [(row.starts_at, row.ends_at) for row in await session.execute(stmt)]
+    taken = [(row.starts_at, row.ends_at) for row in await session.execute(stmt)]
+    return [interval for interval in taken if interval != ignore]
 
 
 async def free_for_listing(
@@ -332,20 +339,8 @@ async def _free(
     now: datetime,
     ignore: Interval | None = None,
 ) -> list[datetime]:
-    taken = [
-        interval
-        for interval in await busy(session, account_id, start - _MARGIN, end + _MARGIN)
-        if interval != ignore
-    ]
-    return free_slots(
-        rules=calendar.rules,
-        weekly=calendar.viewing_slots,
-        dates_off=calendar.dates_off,
-        busy=taken,
-        start=start,
-        end=end,
-        now=now,
-    )
+    taken = await busy(session, account_id, start - _MARGIN, end + _MARGIN, ignore=ignore)
+    return calendar.free(start=start, end=end, now=now, busy=taken)
 
 
 async def _next_slots(
@@ -370,17 +365,12 @@ async def _check_free(
     ignore: Interval | None = None,
 ) -> None:
     """A customer's start must be one of the free slots, computed here, in the transaction."""
-    window = {"start": starts_at, "end": starts_at + timedelta(minutes=1), "now": now}
-    if starts_at in await _free(session, account_id, calendar, **window, ignore=ignore):
+    end = starts_at + timedelta(minutes=1)
+    if starts_at in await _free(
+        session, account_id, calendar, start=starts_at, end=end, now=now, ignore=ignore
+    ):
         return
-    offered = free_slots(
-        rules=calendar.rules,
-        weekly=calendar.viewing_slots,
-        dates_off=calendar.dates_off,
-        busy=(),
-        **window,
-    )
-    if starts_at not in offered:
+    if starts_at not in calendar.free(start=starts_at, end=end, now=now):
         raise SlotNotOffered(
             f"{starts_at.isoformat()} is not a viewing time this agent offers", field="starts_at"
         )
@@ -400,12 +390,7 @@ async def _check_not_taken(
     """The agent's time: from now on, and overlapping no other active viewing."""
     if starts_at < now:
         raise SlotNotOffered(f"{starts_at.isoformat()} is in the past", field="starts_at")
-    overlapping = [
-        interval
-        for interval in await busy(session, account_id, starts_at, ends_at)
-        if interval != ignore
-    ]
-    if overlapping:
+    if await busy(session, account_id, starts_at, ends_at, ignore=ignore):
         raise await _taken(session, account_id, calendar, starts_at, now)
 
 

@@ -130,9 +130,8 @@ async def _render(
     status_code: int = 200,
 ) -> Response:
     if form is None:
-        schedule = await scheduling.get_schedule(session, user.account_id)
-        availability = await scheduling.get_availability(session, user.account_id)
-        form = form_of(schedule, availability)
+        calendar = await scheduling.load_calendar(session, user.account_id)
+        form = form_of(scheduling.schedule_data(calendar), scheduling.availability_data(calendar))
     context = {"form": form, "errors": errors or {}, "days": list(DAY_NAMES.items())}
     return page(request, user, "availability/page.html", context, status_code=status_code)
 
