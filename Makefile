@@ -31,5 +31,8 @@ bench:
 	.venv/bin/python bench/page_latency.py
 	.venv/bin/python bench/reply_burst.py
 	.venv/bin/python bench/search_latency.py
+	.venv/bin/python bench/free_slots.py
 	.venv/bin/python bench/webhook_ingest.py
 	.venv/bin/python bench/takeover_under_load.py
+	.venv/bin/python bench/scheduled_sweep.py
+	.venv/bin/python bench/backfill.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.accounts.models import Account, Persona
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.properties.models import Property
+from whatsapp_assistant.scheduling.models import Viewing
 
 
 async def create_account(
@@ -80,3 +82,30 @@ async def book_by_hand(client: Any, headers: dict[str, str], property_id: str) -
     viewing = await client.post("/api/v1/viewings", headers=headers, json=body)
     assert viewing.status_code == 201, viewing.text
     return str(viewing.json()["id"])
+
+
+async def create_viewing(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    property_id: uuid.UUID,
+    *,
+    starts_at: datetime,
+    minutes: int = 30,
+    **values: Any,
+) -> Viewing:
+    """A viewing row as it is stored, at any time (past ones included) and in any status."""
+    defaults: dict[str, Any] = {
+        "status": "confirmed",
+        "customer_name": "Ana Sousa",
+        "booked_by": "agent",
+    }
+    viewing = Viewing(
+        account_id=account_id,
+        property_id=property_id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        **(defaults | values),
+    )
+    session.add(viewing)
+    await session.flush()
+    return viewing

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ from whatsapp_assistant.db import migrate
 from whatsapp_assistant.db.engine import make_engine, make_sessionmaker
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.infra.queue import ensure_schema, make_job_app
+from whatsapp_assistant.kit import clock as kit_clock
 
 pytest_plugins = [
     "tests.fakes.fixtures",
@@ -64,14 +66,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def clock() -> Iterator[Callable[[timedelta], None]]:
+    """Moves kit/clock.py's time forward (`clock(timedelta(days=1))`); back to real time after."""
+    try:
+        yield kit_clock.advance
+    finally:
+        kit_clock.reset()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return tuned(
         defaults(),
         environment="test",
         database_url=database_url,
+        photos_dir=tmp_path / "photos",  # uploaded listing photos stay out of the worktree
         llm_provider="offline",
         reply_debounce_seconds=0,
         green_api_backoff_seconds=0.01,
+        meta_cloud_backoff_seconds=0.01,
+        # No test reaches Meta: a channel without its own graph_url finds nobody listening.
+        meta_cloud_graph_url="http://127.0.0.1:9/v26.0",
     )
 
 

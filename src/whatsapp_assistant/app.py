@@ -19,7 +19,7 @@ from whatsapp_assistant.ai import language
 from whatsapp_assistant.ai.providers.registry import make_provider
 from whatsapp_assistant.channels.registry import close_registry, make_registry
 from whatsapp_assistant.config import Settings, load_settings
-from whatsapp_assistant.conversations import recovery
+from whatsapp_assistant.conversations import backfill, polling, recovery
 from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.db.engine import make_engine, make_sessionmaker
 from whatsapp_assistant.db.session import Database
@@ -28,6 +28,7 @@ from whatsapp_assistant.infra.queue import JobQueue, ensure_schema, make_job_app
 from whatsapp_assistant.jobs.tasks import register_tasks
 from whatsapp_assistant.jobs.worker import run_worker
 from whatsapp_assistant.web.api.router import api_router
+from whatsapp_assistant.web.calendar_feed import calendar_router
 from whatsapp_assistant.web.deps import AppState
 from whatsapp_assistant.web.errors import install_error_handlers
 from whatsapp_assistant.web.pages.router import pages_router
@@ -60,6 +61,7 @@ async def running_services(settings: Settings, *, run_worker_here: bool) -> Asyn
     llm = make_provider(settings)
     runtime = Runtime(settings=settings, db=db, queue=JobQueue(job_app), llm=llm, channels=channels)
     worker: asyncio.Task[None] | None = None
+    poller: asyncio.Task[None] | None = None
     # The language detector loads its models once per process (about a second): here, not in
     # the first customer's webhook.
     await asyncio.to_thread(language.detector)
@@ -69,12 +71,17 @@ async def running_services(settings: Settings, *, run_worker_here: bool) -> Asyn
             if run_worker_here:
                 worker = asyncio.create_task(run_worker(job_app, runtime), name="job-worker")
                 await recovery.recover(runtime, startup=True)
+                # Green API numbers pulled instead of posting to us, and what each number
+                # received while this process was down (docs/decisions.md, 26).
+                poller = asyncio.create_task(polling.run(runtime), name="green-api-poller")
+                await backfill.defer_all(runtime)
             yield runtime
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            for task in (poller, worker):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await llm.aclose()
             await close_registry(channels)
             await pubsub.aclose()
@@ -104,7 +111,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(webhook_router)
     app.include_router(pages_router)
+    app.include_router(calendar_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Listing photos uploaded on the listing page, by their random names: WhatsApp and the
+    # thread page fetch them without a session (docs/decisions.md, 29).
+    app.mount(
+        "/photos",
+        StaticFiles(directory=settings.photos.dir, check_dir=False),
+        name="photos",
+    )
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -92,6 +92,15 @@ class GreenAPISettings(BaseModel):
     sends_per_second: float = Field(default=20.0, gt=0)
 
 
+class MetaCloudSettings(BaseModel):
+    # Graph's host and version, used when a channel gives no graph_url of its own
+    # (docs/providers.md, M1): tests point a channel at a fake on 127.0.0.1.
+    graph_url: str = "https://graph.facebook.com/v26.0"
+    timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+
+
 class ReplySettings(BaseModel):
     # Quiet time before replying, so a burst of messages gets one answer.
     debounce_seconds: float = Field(default=3.0, ge=0, le=120)
@@ -133,11 +142,34 @@ class SendSettings(BaseModel):
     stale_after_seconds: float = Field(default=120.0, gt=0, le=86400)
 
 
+class PhotoSettings(BaseModel):
+    # Listing photos uploaded on the listing page, served at /photos/<name> (docs/decisions.md,
+    # 29); 5 MB is the most Meta takes for an image (docs/providers.md, M10).
+    dir: Path = Path("data/photos")
+    max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+
+
 class WebhookSettings(BaseModel):
     max_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
     # A channel's webhook token is checked against a copy this old at most (0: read every time);
     # a change made in another process is seen within it.
     channel_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+
+
+class PollingSettings(BaseModel):
+    # receiveNotification waits this long for a notification before answering none (Green API
+    # allows 5 to 60 s); the worker then asks again at once.
+    receive_timeout_seconds: int = Field(default=5, ge=5, le=60)
+    # How often the worker re-reads which channels are in polling mode.
+    scan_seconds: float = Field(default=10.0, gt=0, le=3600)
+
+
+class BackfillSettings(BaseModel):
+    # A customer message that arrives through a backfill this young is answered; an older one
+    # is flagged for the agent instead (an answer hours late would only confuse).
+    answer_within_minutes: int = Field(default=30, ge=0, le=10080)
+    # How far back the automatic check reads: at start-up and when a number is linked again.
+    automatic_minutes: int = Field(default=360, ge=1, le=43200)
 
 
 class SessionSettings(BaseModel):
@@ -168,6 +200,9 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     # None: Secure cookies exactly when PUBLIC_BASE_URL is https.
     secure_cookies: bool | None = None
+    # The demo's fast-forward: POST /api/v1/simulator/clock moves this process's clock (every
+    # account's) forward, so a follow-up due tomorrow goes now. Never in production.
+    demo_clock: bool = False
 
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
@@ -175,11 +210,15 @@ class Settings(BaseSettings):
     anthropic: AnthropicSettings = AnthropicSettings()
     openai: OpenAISettings = OpenAISettings()
     green_api: GreenAPISettings = GreenAPISettings()
+    meta_cloud: MetaCloudSettings = MetaCloudSettings()
     reply: ReplySettings = ReplySettings()
     worker: WorkerSettings = WorkerSettings()
     recovery: RecoverySettings = RecoverySettings()
     send: SendSettings = SendSettings()
+    photos: PhotoSettings = PhotoSettings()
     webhook: WebhookSettings = WebhookSettings()
+    polling: PollingSettings = PollingSettings()
+    backfill: BackfillSettings = BackfillSettings()
     session: SessionSettings = SessionSettings()
     login: LoginSettings = LoginSettings()
 
@@ -189,6 +228,8 @@ class Settings(BaseSettings):
             self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
         ):
             raise ValueError("set SECRET_KEY to a random value of 32+ characters in production")
+        if self.environment == "production" and self.demo_clock:
+            raise ValueError("DEMO_CLOCK moves every account's clock: never in production")
         return self
 
     @property

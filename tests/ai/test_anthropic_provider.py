@@ -143,7 +143,15 @@ class TestRequestShape:
         assert not {"temperature", "top_p", "top_k", "tool_choice"} & body.keys()
         assert body["system"][-1]["cache_control"] == {"type": "ephemeral"}
         assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
-        assert [tool["name"] for tool in body["tools"]] == ["search_properties", "handoff_to_human"]
+        assert [tool["name"] for tool in body["tools"]] == [
+            "search_properties",
+            "handoff_to_human",
+            "find_viewing_slots",
+            "book_viewing",
+            "cancel_viewing",
+            "reschedule_viewing",
+            "send_listing_photos",
+        ]
         assert body["max_tokens"] == LLMSettings().max_tokens
 
     async def test_model_defaults_to_claude_sonnet_5_5(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.ai.conftest import (
@@ -194,21 +197,36 @@ class TestConversationReplies:
 
         assert draft.text.startswith("Hello Ana! I'm Rita Almeida's assistant.")
 
+    async def test_a_viewing_request_for_a_named_listing_offers_its_free_times(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        draft = await offline.draft_reply(
+            ask("Can I visit the Graça flat on Saturday?"), listings.tools
+        )
+
+        assert draft.offer is not None
+        assert draft.offer.title == GRACA
+        assert draft.text.startswith(f"I can show you *{GRACA}* at:")
+        zone = ZoneInfo(draft.offer.zone)
+        assert {slot.astimezone(zone).strftime("%a") for slot in draft.offer.slots} == {"Sat"}
+        free = await listings.tools.viewing_slots(draft.offer.property_id, limit=500)
+        assert set(draft.offer.slots) <= set(free.starts)
+
     @pytest.mark.parametrize(
         ("message", "expected"),
         [
-            ("Can I visit the Graça flat on Saturday?", "Rita Almeida will confirm a time"),
-            ("I'd like a viewing", "Rita Almeida will confirm a time"),
-            ("Podemos marcar uma visita?", "Rita Almeida confirmará consigo o horário"),
-            ("¿Puedo visitar el piso?", "Rita Almeida le confirmará el horario"),
+            ("I'd like a viewing", "Which property would you like to see?"),
+            ("Podemos marcar uma visita?", "Que imóvel gostaria de ver?"),
+            ("¿Puedo visitar el piso?", "¿Qué inmueble le gustaría ver?"),
         ],
     )
-    async def test_viewing_requests_promise_the_agent_confirms_a_time(
+    async def test_a_viewing_request_without_a_listing_asks_which_one(
         self, offline: OfflineProvider, listings: Listings, message: str, expected: str
     ) -> None:
         draft = await offline.draft_reply(ask(message), listings.tools)
 
         assert expected in draft.text
+        assert draft.offer is None
         assert not any(ch.isdigit() for ch in draft.text)  # no invented slot
 
     async def test_thanks_gets_a_short_answer(
@@ -235,14 +253,17 @@ class TestConversationReplies:
 
         assert draft.text.startswith("Obrigado pela sua mensagem!")
 
-    async def test_without_an_agent_name_the_text_still_reads_well(
+    async def test_a_booking_refused_says_the_agent_arranges_it_even_without_a_name(
         self, offline: OfflineProvider, listings: Listings
     ) -> None:
-        draft = await offline.draft_reply(
-            ask("I'd like a viewing", persona=PersonaSpec()), listings.tools
-        )
+        # Outside a conversation nobody can be booked: the refusal reads well without a name.
+        offered = await offline.draft_reply(ask("Can I see the Graça flat?"), listings.tools)
+        assert offered.offer is not None
+        request = replace(ask("the first one", persona=PersonaSpec()), offer=offered.offer)
 
-        assert "The agent will confirm a time" in draft.text
+        draft = await offline.draft_reply(request, listings.tools)
+
+        assert draft.text == "The agent will arrange the viewing with you personally."
 
 
 class TestOfflineLabel:

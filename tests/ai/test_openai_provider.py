@@ -11,6 +11,7 @@ from tests.ai.conftest import GRACA, RIVAL, Listings, ask, openai_settings
 from tests.fakes.openai_server import FakeOpenAI, run_fake_openai
 from whatsapp_assistant.ai.errors import LLMRejected, LLMUnavailable
 from whatsapp_assistant.ai.providers.openai_compat import OpenAICompatProvider
+from whatsapp_assistant.ai.tools import TOOLS
 
 
 @pytest.fixture
@@ -39,10 +40,7 @@ class TestToolRoundTrip:
 
         first, second = (request.body for request in fake_openai.requests)
         assert first["tool_choice"] == "auto"
-        assert [t["function"]["name"] for t in first["tools"]] == [
-            "search_properties",
-            "handoff_to_human",
-        ]
+        assert [t["function"]["name"] for t in first["tools"]] == [tool.name for tool in TOOLS]
         assert "temperature" not in first
         roles = [m["role"] for m in second["messages"]]
         assert roles == ["system", "user", "assistant", "tool"]

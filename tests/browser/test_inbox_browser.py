@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 from tests.browser.conftest import DESKTOP, SignIn, screenshot, wait_live
 from tests.builders import create_property
 from tests.conftest import ApiAccount
-from tests.conversations.harness import WEBHOOK_TOKEN, fixture, wait_until
+from tests.conversations.harness import WEBHOOK_TOKEN, customer_text, fixture, wait_until
 from tests.fakes.green_api import FakeGreenAPI
 from whatsapp_assistant.db.session import Database
 
@@ -55,13 +55,6 @@ async def answered(http: httpx.AsyncClient, connected: FakeGreenAPI) -> FakeGree
     await post_webhook(http, fixture("incoming_text"))
     await wait_until(lambda: len(connected.sent_messages) == 1)
     return connected
-
-
-def _customer_says(text: str, id_message: str) -> dict[str, Any]:
-    payload = fixture("incoming_text")
-    payload["idMessage"] = id_message
-    payload["messageData"]["textMessageData"]["textMessage"] = text
-    return payload
 
 
 async def post_webhook(http: httpx.AsyncClient, payload: dict[str, Any]) -> None:
@@ -130,7 +123,7 @@ class TestLiveInbox:
         await expect(phone.get_by_text("You are answering.")).to_be_visible()
         await expect(laptop.locator("#mode-badge")).to_have_text("HUMAN")  # live, no reload
 
-        question = _customer_says("Is the Graça flat still free?", "3EB0000000000001")
+        question = customer_text("Is the Graça flat still free?", message_id="3EB0000000000001")
         await post_webhook(http, question)
         await expect(laptop.locator("#messages")).to_contain_text("Is the Graça flat still free?")
         await phone.wait_for_timeout(800)  # time the AI would need to (wrongly) answer

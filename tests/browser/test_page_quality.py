@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -9,9 +10,10 @@ import pytest
 from playwright.async_api import Page
 
 from tests.browser.conftest import DESKTOP, PHONE, SignIn
-from tests.builders import create_property
+from tests.builders import create_property, create_viewing
 from tests.conftest import ApiAccount
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.kit.clock import utcnow
 
 # Controls without an accessible name, text under 4.5:1 contrast (WCAG AA), page wider than
 # the screen. Computed by the browser from the rendered page, not from the stylesheet.
@@ -78,14 +80,27 @@ PAGES = [
     "/channels",
     "/settings",
     "/availability",
+    "/viewings",
+    "/viewings?view=week",
+    "/viewings?view=list",
 ]
 
 
 @pytest.fixture
 async def lived_in(api_account: ApiAccount, db: Database, live_server: str) -> str:
-    """An account with a listing and a simulated conversation, so lists are not empty."""
+    """An account with a listing, a simulated conversation and viewings (one needing approval,
+    one started today), so lists are not empty and every kind of action shows."""
     async with db.session_scope() as session:
-        await create_property(session, api_account.account_id)
+        listing = await create_property(session, api_account.account_id)
+        started = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=1)
+        await create_viewing(session, api_account.account_id, listing.id, starts_at=started)
+        await create_viewing(
+            session,
+            api_account.account_id,
+            listing.id,
+            starts_at=started + timedelta(hours=1),
+            status="requested",
+        )
     async with httpx.AsyncClient(base_url=live_server, headers=api_account.headers) as api:
         said = await api.post("/api/v1/simulator/messages", json={"text": "Hello, any flats?"})
         assert said.status_code == 202, said.text

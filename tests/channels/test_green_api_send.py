@@ -16,9 +16,9 @@ import pytest_asyncio
 from tests.fakes.green_api import QUOTA_EXCEEDED_BODY, FakeGreenAPI, run_fake_green_api
 from whatsapp_assistant.channels.base import ChannelAdapter
 from whatsapp_assistant.channels.errors import SendError
-from whatsapp_assistant.channels.green_api.adapter import GreenAPIAdapter
+from whatsapp_assistant.channels.green_api.adapter import GreenAPIAdapter, media_host
 from whatsapp_assistant.channels.models import Channel
-from whatsapp_assistant.channels.types import OutboundMessage
+from whatsapp_assistant.channels.types import OutboundFile, OutboundMessage
 from whatsapp_assistant.config import GreenAPISettings
 
 TOKEN = "test-token"
@@ -66,6 +66,48 @@ class TestGreenAPIAdapterShape:
         adapter: ChannelAdapter = GreenAPIAdapter(FAST)
         assert adapter.name == "green_api"
         assert adapter.max_text_length == 20_000
+
+
+class TestSendFile:
+    @pytest.mark.asyncio
+    async def test_a_file_goes_up_as_multipart_with_its_name_type_and_caption(
+        self, adapter: GreenAPIAdapter, channel: Channel, fake_green_api: FakeGreenAPI
+    ) -> None:
+        content = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+        file = OutboundFile(JAMES, "viewing.ics", "text/calendar", content, caption="See you")
+        receipt = await adapter.send_file(channel, file)
+
+        assert receipt.provider_message_id.startswith("3EB0")
+        [request] = fake_green_api.requests
+        assert request.method == "POST"
+        assert request.path == "/waInstance1101823456/sendFileByUpload/test-token"
+        [upload] = fake_green_api.sent_files
+        assert upload["chatId"] == JAMES
+        assert upload["caption"] == "See you"
+        assert upload["file"] == ("viewing.ics", "text/calendar", content)
+
+    @pytest.mark.asyncio
+    async def test_a_refused_upload_is_a_send_error_without_the_token(
+        self, adapter: GreenAPIAdapter, fake_green_api: FakeGreenAPI
+    ) -> None:
+        channel = make_channel(fake_green_api.base_url, token="wrong-token")
+        with pytest.raises(SendError) as caught:
+            await adapter.send_file(channel, OutboundFile(JAMES, "a.ics", "text/calendar", b"x"))
+        assert caught.value.status_code == 401
+        assert "wrong-token" not in full_text(caught.value)
+        assert fake_green_api.sent_files == []
+
+    @pytest.mark.parametrize(
+        ("api_url", "expected"),
+        [
+            ("https://1101.api.green-api.com", "https://1101.media.green-api.com"),
+            ("https://api.green-api.com", "https://media.green-api.com"),
+            ("https://api.greenapi.com", "https://media.greenapi.com"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ],
+    )
+    def test_uploads_go_to_the_instances_media_host(self, api_url: str, expected: str) -> None:
+        assert media_host(api_url) == expected
 
 
 class TestSendText:
@@ -406,3 +448,50 @@ class TestAclose:
             channel = make_channel(fake_green_api.base_url)
             await adapter.send_text(channel, OutboundMessage(JAMES, "still works"))
         assert len(fake_green_api.sent_messages) == 1
+
+
+class TestNotificationQueue:
+    @pytest.mark.asyncio
+    async def test_the_head_stays_until_deleted_then_the_queue_is_empty(
+        self, adapter: GreenAPIAdapter, channel: Channel, fake_green_api: FakeGreenAPI
+    ) -> None:
+        receipt = fake_green_api.push_notification({"typeWebhook": "incomingMessageReceived"})
+
+        first = await adapter.receive_notification(channel, wait_seconds=5)
+        again = await adapter.receive_notification(channel, wait_seconds=5)
+        assert first is not None and again is not None
+        assert first.receipt_id == again.receipt_id == receipt
+        assert first.body == {"typeWebhook": "incomingMessageReceived"}
+
+        assert await adapter.delete_notification(channel, receipt) is True
+        assert await adapter.delete_notification(channel, receipt) is False
+        started = time.monotonic()
+        assert await adapter.receive_notification(channel, wait_seconds=5) is None
+        assert time.monotonic() - started >= 4  # it waited for one to come
+        paths = [request.path for request in fake_green_api.requests]
+        assert paths[0] == f"/waInstance1101823456/receiveNotification/{TOKEN}?receiveTimeout=5"
+        assert paths[2] == f"/waInstance1101823456/deleteNotification/{TOKEN}/{receipt}"
+
+    @pytest.mark.asyncio
+    async def test_a_delete_whose_outcome_is_unknown_is_tried_again(
+        self, adapter: GreenAPIAdapter, channel: Channel, fake_green_api: FakeGreenAPI
+    ) -> None:
+        receipt = fake_green_api.push_notification({"typeWebhook": "incomingMessageReceived"})
+        fake_green_api.fail_next_delete(500)  # a send would not be repeated (G9); a delete is
+
+        assert await adapter.delete_notification(channel, receipt) is True
+        assert fake_green_api.deleted_receipts == [receipt]
+
+    @pytest.mark.asyncio
+    async def test_the_journal_lists_the_window_newest_first(
+        self, adapter: GreenAPIAdapter, channel: Channel, fake_green_api: FakeGreenAPI
+    ) -> None:
+        now = int(time.time())
+        for minutes_ago in (90, 20, 5):
+            fake_green_api.add_incoming(
+                {"idMessage": f"M{minutes_ago}", "timestamp": now - minutes_ago * 60}
+            )
+
+        entries = await adapter.last_incoming_messages(channel, minutes=60)
+
+        assert [entry["idMessage"] for entry in entries] == ["M5", "M20"]

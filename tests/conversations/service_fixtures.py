@@ -1,6 +1,7 @@
 """The `service` fixtures: the app wired to a fake Green API and one listing on file, with the
-offline AI (`service`) or Claude through the fake Anthropic API (`claude_service`); and
-`start_claude`, for a test whose service on Claude needs its own settings."""
+offline AI (`service`) or Claude through the fake Anthropic API (`claude_service`);
+`start_claude`, for a test whose service on Claude needs its own settings; and `meta_service`,
+the same app on a Meta Cloud API channel and the fake Graph."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import pytest
 from tests.builders import create_property
 from tests.conftest import ApiAccount
 from tests.conversations.harness import Service, start_service
+from tests.conversations.meta_harness import MetaService, start_meta_service
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI
+from tests.fakes.meta_graph import FakeMetaGraph
 from tests.races.conftest import claude, serving
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db.session import Database
@@ -31,6 +34,17 @@ async def service(
 ) -> AsyncIterator[Service]:
     await _file_a_listing(db, api_account)
     async for running in start_service(settings, db, api_account, fake_green_api):
+        yield running
+
+
+@pytest.fixture
+async def meta_service(
+    settings: Settings, db: Database, api_account: ApiAccount, fake_meta_graph: FakeMetaGraph
+) -> AsyncIterator[MetaService]:
+    """The app with a Meta Cloud API channel on the fake Graph, the offline AI and one
+    listing on file."""
+    await _file_a_listing(db, api_account)
+    async for running in start_meta_service(settings, db, api_account, fake_meta_graph):
         yield running
 
 

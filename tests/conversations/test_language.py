@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from typing import Any
 
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, drained, eventually, fixture
+from tests.conversations.harness import Service, customer_text, drained, eventually
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.web.signin import sign_in
 
@@ -16,15 +15,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HANDOFF_WORD = {"en": "personally", "es": "personalmente", "pt": "pessoalmente"}
 
 
-def _text(text: str) -> dict[str, Any]:
-    payload = copy.deepcopy(fixture("incoming_text"))
-    payload["idMessage"] = uuid.uuid4().hex.upper()[:20]
-    payload["messageData"]["textMessageData"]["textMessage"] = text
-    return payload
-
-
 def _voice_note() -> dict[str, Any]:
-    payload = _text("")
+    payload = customer_text("")
     payload["messageData"] = {
         "typeMessage": "audioMessage",
         "fileMessageData": {
@@ -41,7 +33,7 @@ async def _say(service: Service, *texts: str) -> None:
     """Each text in turn, waiting for the reply to it (an AI answer or a notice)."""
     for text in texts:
         before = len(service.green_api.sent_messages)
-        await service.post_webhook(_text(text))
+        await service.post_webhook(customer_text(text))
         await service.wait_for_sends(before + 1)
 
 
@@ -104,13 +96,13 @@ class TestUnreadableMessage:
     async def test_the_resend_request_is_in_the_conversations_language_once_known(
         self, service: Service
     ) -> None:
-        await service.post_webhook(_text("{{SWE001}}"))
+        await service.post_webhook(customer_text("{{SWE001}}"))
         [first] = await service.wait_for_sends(1)
         assert "Could you send it again?" in first["message"]  # no language yet: all three
         assert "Pode reenviá-la?" in first["message"]
 
         await _say(service, "Olá, procuro um T2 na Graça para comprar, até 400 mil euros.")
-        await service.post_webhook(_text("{{SWE003}}"))
+        await service.post_webhook(customer_text("{{SWE003}}"))
         sent = await service.wait_for_sends(3)
         assert sent[-1]["message"] == "Desculpe, a sua mensagem não chegou bem. Pode reenviá-la?"
 

@@ -7,6 +7,8 @@ Every request is recorded; failures and delays can be programmed for the next re
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import re
 import secrets
@@ -18,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import override
 
@@ -26,7 +29,12 @@ CHAT_ID_FORMAT_ERROR = (
     "'chatId' must be one of the next formats: 'phone_number@c.us' or 'group_id@g.us'"
 )
 _CHAT_ID = re.compile(r"\d+@c\.us|[\d-]+@g\.us|\d+@lid")
-_PATH = re.compile(r"/waInstance(?P<instance>[^/]*)/(?P<method>[^/]+)/(?P<token>[^/?]*)")
+_PATH = re.compile(
+    r"/waInstance(?P<instance>[^/]*)/(?P<method>[^/]+)/(?P<token>[^/?]*)(?:/(?P<receipt>[^/?]*))?"
+)
+# receiveNotification waits at most this long here, whatever receiveTimeout asks: a test's loop
+# is cancelled at its end, and the server thread must not hold on for a minute.
+_MAX_RECEIVE_WAIT_SECONDS = 5.0
 _SEND_FIELDS = frozenset(
     {"chatId", "message", "quotedMessageId", "linkPreview", "typingTime", "typePreview"}
 )
@@ -69,8 +77,20 @@ class FakeGreenAPI:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._sent: list[dict[str, Any]] = []
+        self._files: list[dict[str, Any]] = []
+        self._images: list[dict[str, Any]] = []
+        self._locations: list[dict[str, Any]] = []
         self._failures: deque[_Answer] = deque()
         self._delays: deque[float] = deque()
+        # The notification queue of polling mode (docs/providers.md, G17) and its receipt ids.
+        self._queue: deque[tuple[int, Any]] = deque()
+        self._queued = threading.Condition(self._lock)
+        self._next_receipt = 1
+        self._deleted: list[int] = []
+        self._delete_failures: deque[tuple[_Answer, float]] = deque()
+        # The incoming journal (docs/providers.md, G18), newest last as pushed; served newest first.
+        self._journal: list[dict[str, Any]] = []
+        self._sent_journal: list[dict[str, Any]] = []
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -82,6 +102,63 @@ class FakeGreenAPI:
         """Bodies of the sendMessage calls that were accepted (answered 200)."""
         with self._lock:
             return list(self._sent)
+
+    @property
+    def sent_files(self) -> list[dict[str, Any]]:
+        """The accepted sendFileByUpload calls: their form fields, and `file` as
+        (filename, content type, bytes)."""
+        with self._lock:
+            return list(self._files)
+
+    @property
+    def sent_images(self) -> list[dict[str, Any]]:
+        """Bodies of the accepted sendFileByUrl calls."""
+        with self._lock:
+            return list(self._images)
+
+    @property
+    def sent_locations(self) -> list[dict[str, Any]]:
+        """Bodies of the accepted sendLocation calls."""
+        with self._lock:
+            return list(self._locations)
+
+    def push_notification(self, body: Any) -> int:
+        """Queue a notification for receiveNotification, as Green API queues one it has for
+        an instance without a webhook URL; its receipt id is returned."""
+        with self._queued:
+            receipt = self._next_receipt
+            self._next_receipt += 1
+            self._queue.append((receipt, body))
+            self._queued.notify_all()
+        return receipt
+
+    @property
+    def queued_notifications(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def deleted_receipts(self) -> list[int]:
+        """The receipt ids deleteNotification removed, in order."""
+        with self._lock:
+            return list(self._deleted)
+
+    def fail_next_delete(self, status: int, count: int = 1, *, delay_seconds: float = 0) -> None:
+        """Answer the next `count` deleteNotification calls with `status` (after `delay_seconds`),
+        deleting nothing: a crash between storing a notification and deleting it."""
+        answer = _Answer(status, {"message": f"fake {status}"})
+        with self._lock:
+            self._delete_failures.extend([(answer, delay_seconds)] * count)
+
+    def add_incoming(self, entry: dict[str, Any]) -> None:
+        """A message in the incoming journal that lastIncomingMessages lists."""
+        with self._lock:
+            self._journal.append(entry)
+
+    def add_outgoing(self, entry: dict[str, Any]) -> None:
+        """A message in the outgoing journal that lastOutgoingMessages lists."""
+        with self._lock:
+            self._sent_journal.append(entry)
 
     def fail_next(self, status: int, count: int = 1, body: Any = None) -> None:
         """Answer the next `count` requests with `status` (and `body`) before any validation."""
@@ -108,7 +185,24 @@ class FakeGreenAPI:
             time.sleep(delay)
         if failure is not None:
             return failure
+        if path.split("?", 1)[0].split("/")[2:3] == ["sendFileByUpload"]:
+            return self._send_file(path, raw, headers)
         return self._route(method, path, raw, body)
+
+    def _send_file(self, path: str, raw: bytes, headers: Mapping[str, str]) -> _Answer:
+        """sendFileByUpload: multipart form with chatId, file and an optional caption."""
+        match = _PATH.fullmatch(path.split("?", 1)[0])
+        if match is None or match["token"] != self.token:
+            return _Answer(401, {"message": "Unauthorized"})
+        form = _multipart(raw, headers.get("content-type", ""))
+        chat_id, upload = form.get("chatId"), form.get("file")
+        if not isinstance(chat_id, str) or not _CHAT_ID.fullmatch(chat_id):
+            return _bad_request(path, CHAT_ID_FORMAT_ERROR)
+        if not isinstance(upload, tuple) or not upload[2]:
+            return _bad_request(path, "'file' is required")
+        with self._lock:
+            self._files.append(form)
+        return _Answer(200, {"idMessage": "3EB0" + secrets.token_hex(8).upper(), "urlFile": ""})
 
     def _route(self, method: str, path: str, raw: bytes, body: Any) -> _Answer:
         match = _PATH.fullmatch(path.split("?", 1)[0])
@@ -120,9 +214,53 @@ class FakeGreenAPI:
             return _Answer(401, {"message": "Unauthorized"})
         if (method, match["method"]) == ("GET", "getStateInstance"):
             return _Answer(200, {"stateInstance": self.state_instance})
+        if (method, match["method"]) == ("GET", "receiveNotification"):
+            return self._receive(_query_number(path, "receiveTimeout", default=5))
+        if (method, match["method"]) == ("DELETE", "deleteNotification"):
+            return self._delete(match["receipt"] or "")
+        if (method, match["method"]) == ("GET", "lastIncomingMessages"):
+            return self._last(self._journal, _query_number(path, "minutes", default=1440))
+        if (method, match["method"]) == ("GET", "lastOutgoingMessages"):
+            return self._last(self._sent_journal, _query_number(path, "minutes", default=1440))
         if (method, match["method"]) == ("POST", "sendMessage"):
             return self._send_message(path, raw, body)
+        if (method, match["method"]) == ("POST", "sendFileByUrl"):
+            return self._accept(path, _validate_file_by_url(body), body, self._images)
+        if (method, match["method"]) == ("POST", "sendLocation"):
+            return self._accept(path, _validate_location(body), body, self._locations)
         return _Answer(404, {"message": "Not Found"})
+
+    def _receive(self, wait_seconds: float) -> _Answer:
+        """The head of the queue, left there until deleted; `null` after the wait if none."""
+        deadline = time.monotonic() + min(wait_seconds, _MAX_RECEIVE_WAIT_SECONDS)
+        with self._queued:
+            while not self._queue:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return _Answer(200, None)
+                self._queued.wait(left)
+            receipt, body = self._queue[0]
+        return _Answer(200, {"receiptId": receipt, "body": body})
+
+    def _delete(self, receipt: str) -> _Answer:
+        with self._lock:
+            failure = self._delete_failures.popleft() if self._delete_failures else None
+        if failure is not None:
+            time.sleep(failure[1])
+            return failure[0]
+        with self._lock:
+            for index, (queued, _body) in enumerate(self._queue):
+                if str(queued) == receipt:
+                    del self._queue[index]
+                    self._deleted.append(queued)
+                    return _Answer(200, {"result": True})
+        return _Answer(200, {"result": False})
+
+    def _last(self, journal: list[dict[str, Any]], minutes: float) -> _Answer:
+        since = time.time() - minutes * 60
+        with self._lock:
+            entries = [entry for entry in journal if entry.get("timestamp", 0) >= since]
+        return _Answer(200, sorted(entries, key=lambda entry: -entry.get("timestamp", 0)))
 
     def _send_message(self, path: str, raw: bytes, body: Any) -> _Answer:
         problem = _validate_send(raw, body)
@@ -132,6 +270,84 @@ class FakeGreenAPI:
         with self._lock:
             self._sent.append(body)
         return _Answer(200, {"idMessage": id_message})
+
+    def _accept(
+        self, path: str, problem: str | None, body: Any, log: list[dict[str, Any]]
+    ) -> _Answer:
+        if problem is not None:
+            return _bad_request(path, problem)
+        with self._lock:
+            log.append(body)
+        return _Answer(200, {"idMessage": "3EB0" + secrets.token_hex(8).upper()})
+
+
+def _validate_chat(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "bad request data"
+    chat_id = body.get("chatId")
+    if chat_id is None:
+        return "'chatId' is required"
+    if not isinstance(chat_id, str) or not _CHAT_ID.fullmatch(chat_id):
+        return CHAT_ID_FORMAT_ERROR
+    return None
+
+
+def _validate_file_by_url(body: Any) -> str | None:
+    """sendFileByUrl: chatId, urlFile and a fileName with its extension (reference 2)."""
+    problem = _validate_chat(body)
+    if problem is not None:
+        return problem
+    extras = sorted(set(body) - {"chatId", "urlFile", "fileName", "caption", "quotedMessageId"})
+    if extras:
+        return f"'{extras[0]}' is not allowed"
+    url, name = body.get("urlFile"), body.get("fileName")
+    if not isinstance(url, str) or not re.match(r"https?://", url):
+        return "'urlFile' must be a valid uri"
+    if not isinstance(name, str) or "." not in name:
+        return "'fileName' is required and must have an extension"
+    return None
+
+
+def _validate_location(body: Any) -> str | None:
+    """sendLocation: chatId, numeric latitude and longitude; name and address optional."""
+    problem = _validate_chat(body)
+    if problem is not None:
+        return problem
+    extras = set(body) - {"chatId", "nameLocation", "address", "latitude", "longitude"}
+    if extras - {"quotedMessageId"}:
+        return f"'{sorted(extras)[0]}' is not allowed"
+    for name in ("latitude", "longitude"):
+        value = body.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"'{name}' is required and must be a number"
+    return None
+
+
+def _query_number(path: str, name: str, *, default: float) -> float:
+    values = parse_qs(urlsplit(path).query).get(name, [])
+    try:
+        return float(values[0]) if values else default
+    except ValueError:
+        return default
+
+
+def _multipart(raw: bytes, content_type: str) -> dict[str, Any]:
+    """A multipart/form-data body read with the standard library: text fields as str, file
+    fields as (filename, content type, bytes)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    form: dict[str, Any] = {}
+    if not message.is_multipart():
+        return form
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            form[str(name)] = content.decode()
+        else:
+            form[str(name)] = (filename, part.get_content_type(), content)
+    return form
 
 
 def _decode(raw: bytes) -> Any:

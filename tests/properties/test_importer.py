@@ -390,3 +390,37 @@ class TestImportCsvProperties:
                 await session.rollback()
         data_rows = len(parse_csv(text).rows) + len(parse_csv(text).errors)
         assert report.created + report.updated + report.failed == data_rows
+
+
+class TestPhotoColumn:
+    async def test_photo_urls_split_on_bars_and_spaces_in_their_order(
+        self, session: AsyncSession, account_id: uuid.UUID
+    ) -> None:
+        photos = (
+            "https://casalusa.example/a.jpg | https://casalusa.example/b.jpg http://c.example/c.png"
+        )
+        text = csv_text(
+            "title,listing_type,property_type,price,city,photos", f"T2,sale,flat,1,Lisbon,{photos}"
+        )
+        report = await import_csv(session, account_id, text)
+        assert (report.created, report.failed) == (1, 0)
+        (listing,) = await stored(session, account_id)
+        assert listing.photo_urls == [
+            "https://casalusa.example/a.jpg",
+            "https://casalusa.example/b.jpg",
+            "http://c.example/c.png",
+        ]
+
+    async def test_a_bad_photo_url_is_a_row_error_and_the_row_is_not_imported(
+        self, session: AsyncSession, account_id: uuid.UUID
+    ) -> None:
+        text = csv_text(
+            "title,listing_type,property_type,price,city,photo_urls",
+            "T2,sale,flat,1,Lisbon,https://casalusa.example/a.jpg|javascript:alert(1)",
+            "T3,sale,flat,2,Lisbon,",
+        )
+        report = await import_csv(session, account_id, text)
+        assert (report.created, report.failed) == (1, 1)
+        assert [(error.row, error.field) for error in report.errors] == [(2, "photo_urls")]
+        (listing,) = await stored(session, account_id)
+        assert (listing.title, listing.photo_urls) == ("T3", [])

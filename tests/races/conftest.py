@@ -24,7 +24,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, fixture, start_service
+from tests.conversations import harness
+from tests.conversations.harness import Service, start_service
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI
 from tests.settings import tuned
@@ -44,15 +45,8 @@ def is_postgres(database_url: str) -> bool:
 def customer_text(
     chat_id: str, message_id: str, text: str, *, instance: str | None = None
 ) -> dict[str, Any]:
-    """The incoming_text fixture, written by another customer (chat) with another id; with
-    `instance`, to another Green API instance (another account's number)."""
-    payload = fixture("incoming_text")
-    if instance is not None:
-        payload["instanceData"]["idInstance"] = int(instance)  # docs/providers.md, G13
-    payload["idMessage"] = message_id
-    payload["senderData"] |= {"chatId": chat_id, "sender": chat_id}
-    payload["messageData"]["textMessageData"]["textMessage"] = text
-    return payload
+    """The incoming_text fixture, written by another customer (chat) with another id."""
+    return harness.customer_text(text, chat_id=chat_id, message_id=message_id, instance=instance)
 
 
 def claude(settings: Settings, fake: FakeAnthropic, **changes: object) -> Settings:

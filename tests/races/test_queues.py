@@ -22,27 +22,31 @@ from tests.conversations.service_fixtures import StartClaude
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.green_api import FakeGreenAPI, run_fake_green_api
 from tests.fakes.llm_base import JSON, FakeResponse
-from tests.races.conftest import customer_text
+from tests.races.conftest import customer_text, sends_to
 from whatsapp_assistant.db.session import Database
 
 HELD_FOR = 30.0  # the longest a held call waits for the test to let go
+WIRE_SECONDS = 5.0  # Green API holds the agent's message this long
 OTHER_AGENCY = "Outra Imobiliária"
 OTHER_INSTANCE = "1109876543"
 OTHER_TOKEN = "other-hook-secret-0123456789"
 
 
 class HeldModel:
-    """Calls for the busy account wait until `release()`; the other agency's are answered."""
+    """Calls for the busy account wait until `release()`; the other agency's, and those that
+    hold one of `answered`, are answered."""
 
-    def __init__(self, fake: FakeAnthropic) -> None:
+    def __init__(self, fake: FakeAnthropic, *, answered: tuple[str, ...] = ()) -> None:
         self.released = threading.Event()
         self.held = 0
         self._lock = threading.Lock()
+        self._answered = (OTHER_AGENCY, *answered)
         fake.responder = self.answer
 
     def answer(self, body: JSON) -> FakeResponse | str:
-        if OTHER_AGENCY in json.dumps(body, ensure_ascii=False):
-            return "Temos um T2 em Alfama."
+        text = json.dumps(body, ensure_ascii=False)
+        if any(word in text for word in self._answered):
+            return "Temos um T2 em Alfama." if OTHER_AGENCY in text else "One has a garage."
         with self._lock:
             self.held += 1
         self.released.wait(HELD_FOR)
@@ -94,6 +98,51 @@ class TestSendsNeverWaitBehindReplies:
         model.release()
         await drained(busy)
         assert len(fake_green_api.sent_messages) == 3  # the two drafts, then nothing else
+
+
+class TestRepliesNeverWaitBehindOtherWork:
+    """A committed reply is sent by its own job (docs/decisions.md, 24): neither the drafts of
+    other conversations nor a full send queue stand between it and the customer."""
+
+    @pytest.fixture
+    async def busy(self, start_claude: StartClaude) -> AsyncIterator[Service]:
+        # A spare reply slot, and one send slot that the agent's slow message will hold.
+        async with start_claude(
+            listing=True, worker_concurrency_reply=3, worker_concurrency_send=1
+        ) as running:
+            yield running
+
+    async def test_a_reply_goes_out_while_drafts_wait_on_the_model_and_a_send_is_on_the_wire(
+        self, busy: Service, fake_anthropic: FakeAnthropic, fake_green_api: FakeGreenAPI
+    ) -> None:
+        model = HeldModel(fake_anthropic, answered=("garage",))
+        await _burst(busy, 2)
+        await wait_until(lambda: model.held == 2)  # two reply slots are drafting
+        conversations = await busy.client.get("/api/v1/conversations", headers=busy.account.headers)
+        [agents] = [c for c in conversations.json() if c["contact"]["chat_id"] == _chat(1)]
+        fake_green_api.delay_next(WIRE_SECONDS)  # the agent's message holds the send slot
+        written = await busy.client.post(
+            f"/api/v1/conversations/{agents['id']}/messages",
+            headers=busy.account.headers,
+            json={"text": "Hi, Rita here: I'll call you in five minutes."},
+        )
+        assert written.status_code == 202, written.text
+        await wait_until(lambda: any("/sendMessage/" in r.path for r in fake_green_api.requests))
+
+        garage = customer_text(_chat(2), "3EB0BURSTGARAGE0001", "Any flat with a garage?")
+        assert (await busy.post_webhook(garage)).status_code == 200
+        await wait_until(lambda: len(fake_green_api.sent_messages) >= 1)
+        first = fake_green_api.sent_messages[0]
+        assert (first["chatId"], first["message"]) == (_chat(2), "One has a garage.")
+        assert not model.released.is_set()  # both other drafts are still with the model
+        model.release()
+        await drained(busy)
+        # The agent's message, then the untouched draft; the one it took over is dropped.
+        chats = sorted(message["chatId"] for message in fake_green_api.sent_messages)
+        assert chats == sorted(_chat(index) for index in range(3))
+        assert sends_to(fake_green_api, _chat(1)) == [
+            "Hi, Rita here: I'll call you in five minutes."
+        ]
 
 
 class TestOneAccountsBurst:

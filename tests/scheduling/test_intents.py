@@ -92,14 +92,18 @@ class TestAsksForViewing:
             ("en", "I'd like to book a viewing"),
             ("en", "Could we visit on Saturday?"),
             ("en", "when can I view the flat?"),
+            ("en", "I'd like to see the Graça flat, are you free on Saturday?"),
+            ("en", "could we see the big T3 on Friday?"),
             ("es", "¿puedo verlo el sábado?"),
             ("es", "quisiera ver el piso"),
             ("es", "me gustaría hacer una visita"),
             ("es", "podemos ver la casa mañana?"),
+            ("es", "¿se puede ver el ático de Chamberí?"),
             ("pt", "posso visitar?"),
             ("pt", "gostaria de ver o apartamento"),
             ("pt", "dá para marcar uma visita?"),
             ("pt", "posso ve-lo amanha?"),
+            ("pt", "dava para ver o T2 da Graça?"),
         ],
     )
     def test_asking_to_see_the_place(self, language: str, text: str) -> None:
@@ -110,6 +114,7 @@ class TestAsksForViewing:
         [
             ("en", "how much is it?"),
             ("en", "see you tomorrow"),
+            ("en", "I'd like to see the prices first"),
             ("es", "¿cuántos dormitorios tiene?"),
             ("es", "vale, gracias"),
             ("pt", "qual é o preço?"),

@@ -295,3 +295,27 @@ class TestTransitions:
         ):
             assert response.status_code == 404, response.text
             assert response.json()["error"]["code"] == "viewing_not_found"
+
+
+class TestListPages:
+    async def test_the_list_comes_a_page_at_a_time_in_order_of_start(
+        self, client: httpx.AsyncClient, db: Database, api_account: ApiAccount
+    ) -> None:
+        property_id = await listing(db, api_account)
+        starts = [SOON + timedelta(hours=hours) for hours in (0, 2, 4)]
+        for start in starts:
+            response = await create(client, api_account, property_id, starts_at=start.isoformat())
+            assert response.status_code == 201, response.text
+
+        first = await listed(client, api_account, limit="2")
+        rest = await listed(client, api_account, limit="2", offset="2")
+
+        pages = [datetime.fromisoformat(v["starts_at"]) for v in [*first, *rest]]
+        assert (len(first), len(rest), pages) == (2, 1, starts)
+
+    @pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "501"}, {"offset": "-1"}])
+    async def test_a_page_out_of_bounds_is_422(
+        self, client: httpx.AsyncClient, api_account: ApiAccount, query: dict[str, str]
+    ) -> None:
+        response = await client.get(BASE, params=query, headers=api_account.headers)
+        assert response.status_code == 422, response.text

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.builders import book_by_hand, create_property
 from tests.conftest import ApiAccount
+from tests.settings import tuned
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.db.session import Database
@@ -46,8 +47,10 @@ def _free_port() -> int:
 @pytest.fixture
 def served_app(settings: Settings) -> Iterator[str]:
     """The app under uvicorn in its own thread: its lifespan, engine and jobs live on that loop."""
+    # A Meta number in a generated body is checked at a generated graph_url: a second at most.
+    quick = tuned(settings, meta_cloud_timeout_seconds=1, meta_cloud_max_attempts=1)
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(quick),
         host="127.0.0.1",
         port=_free_port(),
         log_level="warning",
@@ -83,12 +86,18 @@ async def known_ids(db: Database, api_account: ApiAccount, served_app: str) -> I
         spare = await http.post("/api/v1/api-keys", json={"name": "spare"})
         assert spare.status_code == 201, spare.text
         viewing_id = await book_by_hand(http, {}, str(prop.id))
+        later = await http.post(
+            f"/api/v1/conversations/{conversation['id']}/scheduled",
+            json={"text": "see you", "due_at": "2031-03-03T09:00:00+00:00"},
+        )
+        assert later.status_code == 201, later.text
     return {
         "property_id": str(prop.id),
         "conversation_id": conversation["id"],
         "channel_id": channels[0]["id"],
         "key_id": spare.json()["id"],
         "viewing_id": viewing_id,
+        "scheduled_id": later.json()["id"],
     }
 
 
@@ -122,6 +131,12 @@ LOOSER_SCHEMA_THAN_VALIDATION = {
     # A viewing is booked or moved from now on: a time in the past is refused.
     "POST /api/v1/viewings": "times before now",
     "POST /api/v1/viewings/{viewing_id}/reschedule": "times before now",
+    # Send-later is for the future; a ladder's steps each come after the one before.
+    "POST /api/v1/conversations/{conversation_id}/scheduled": "times before now",
+    "PUT /api/v1/account/followups": "increasing steps",
+    # A Meta number is checked against Graph before it is saved: one it refuses, or cannot be
+    # reached at, is a documented 422.
+    "POST /api/v1/channels": "a Meta number Graph must know",
 }
 
 

@@ -329,6 +329,43 @@ class TestDisconnect:
         assert len(await stored_channels(db)) == 1
 
 
+class TestReceiveMode:
+    async def test_polling_is_chosen_on_the_page_and_its_setup_is_shown(
+        self, signed_in: httpx.AsyncClient, fake_green_api: FakeGreenAPI, db: Database
+    ) -> None:
+        await connect(signed_in, fake_green_api)
+        [channel] = await stored_channels(db)
+        assert "Send its messages here" in text_of(await signed_in.get("/channels"))
+
+        posted = await signed_in.post(
+            f"/channels/{channel.id}/receive-mode",
+            data={"receive_mode": "polling", "csrf_token": await csrf(signed_in)},
+        )
+        assert posted.status_code == 303, posted.text
+        page = await signed_in.get(posted.headers["location"])
+
+        text = text_of(page)
+        assert "Messages arrive the chosen way within a few seconds." in text
+        assert "Let this server fetch its messages" in text
+        assert "Send its messages here" not in text
+        assert 'value="polling" checked' in page.text
+        [saved] = await stored_channels(db)
+        assert saved.receive_mode == "polling"
+
+    async def test_an_unknown_mode_changes_nothing(
+        self, signed_in: httpx.AsyncClient, fake_green_api: FakeGreenAPI, db: Database
+    ) -> None:
+        await connect(signed_in, fake_green_api)
+        [channel] = await stored_channels(db)
+        posted = await signed_in.post(
+            f"/channels/{channel.id}/receive-mode",
+            data={"receive_mode": "fax", "csrf_token": await csrf(signed_in)},
+        )
+        assert posted.status_code == 422
+        [kept] = await stored_channels(db)
+        assert kept.receive_mode == "webhook"
+
+
 class TestAnotherAccount:
     async def test_cannot_check_nor_disconnect_another_accounts_channel(
         self,
@@ -346,14 +383,15 @@ class TestAnotherAccount:
         client.cookies.clear()
         await sign_in(client, other_account.email)
         assert "Lisbon office" not in text_of(await client.get("/channels"))
-        for action in ("check", "disconnect"):
+        for action in ("check", "disconnect", "receive-mode"):
             response = await client.post(
-                f"/channels/{channel.id}/{action}", data={"csrf_token": await csrf(client)}
+                f"/channels/{channel.id}/{action}",
+                data={"csrf_token": await csrf(client), "receive_mode": "polling"},
             )
             assert response.status_code == 404
             assert "Not found" in response.text
         [still] = await stored_channels(db)
-        assert (still.id, still.state) == (channel.id, "authorized")
+        assert (still.id, still.state, still.receive_mode) == (channel.id, "authorized", "webhook")
         assert len(fake_green_api.requests) == asked
 
 

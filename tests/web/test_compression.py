@@ -17,7 +17,8 @@ async def test_pages_are_gzipped_and_the_event_stream_is_not(
 ) -> None:
     async with (
         serving(create_app(settings)) as base_url,
-        httpx.AsyncClient(base_url=base_url) as client,
+        # A shared CI machine can take more than httpx's 5 s to open the stream.
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
     ):
         await sign_in(client, api_account.email)
         page = await client.get("/inbox", headers={"Accept-Encoding": "gzip"})

@@ -146,3 +146,54 @@ async def test_older_conversations_are_a_page_away(
     assert "page=1" in second.text and "Older" not in second.text
     bad = await service.client.get("/inbox?page=0")
     assert bad.status_code == 422
+
+
+async def _scheduled(service: Service, url: str) -> list[dict[str, object]]:
+    conversation_id = url.rsplit("/", 1)[1]
+    response = await service.client.get(
+        f"/api/v1/conversations/{conversation_id}/scheduled", headers=service.account.headers
+    )
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, object]] = response.json()
+    return rows
+
+
+async def test_the_thread_shows_the_next_scheduled_message_and_cancels_it(
+    service: Service,
+) -> None:
+    url = await _thread_url(service)
+    first, second = (row for row in await _scheduled(service, url) if row["kind"] == "followup")
+    await sign_in(service.client, service.account.email)
+    thread = await service.client.get(url)
+    assert "Next scheduled: Follow-up" in thread.text
+    assert f'action="{url}/scheduled/{first["id"]}/cancel"' in thread.text
+
+    token = await _token(service.client, url)
+    cancelled = await service.client.post(
+        f"{url}/scheduled/{first['id']}/cancel", data={"csrf_token": token}
+    )
+    assert cancelled.status_code == 303
+    assert cancelled.headers["location"] == f"{url}?done=scheduled-cancelled"
+    statuses = {row["id"]: row["status"] for row in await _scheduled(service, url)}
+    assert (statuses[first["id"]], statuses[second["id"]]) == ("cancelled", "pending")
+    thread = await service.client.get(url)
+    assert f'action="{url}/scheduled/{second["id"]}/cancel"' in thread.text
+
+
+async def test_a_scheduled_message_of_another_conversation_is_not_found(
+    service: Service,
+) -> None:
+    url = await _thread_url(service)
+    [first, *_] = await _scheduled(service, url)
+    other = await service.client.post(
+        "/api/v1/simulator/messages", headers=service.account.headers, json={"text": "hi"}
+    )
+    assert other.status_code == 202
+    listed = await service.client.get("/api/v1/conversations", headers=service.account.headers)
+    [simulated] = [c["id"] for c in listed.json() if not url.endswith(c["id"])]
+    await sign_in(service.client, service.account.email)
+    token = await _token(service.client, url)
+    elsewhere = f"/inbox/{simulated}/scheduled/{first['id']}/cancel"
+    response = await service.client.post(elsewhere, data={"csrf_token": token})
+    assert response.status_code == 404
+    assert {row["status"] for row in await _scheduled(service, url)} == {"pending"}

@@ -35,14 +35,25 @@ KIND_OF_PARAMETER = {
     "channel_id": "channel",
     "key_id": "api_key",
     "viewing_id": "viewing",
+    "message_id": "message",
+    "scheduled_id": "scheduled",
 }
+# Path parameters that are a secret rather than an id: the URL itself is the authority (a
+# calendar app subscribes without a session), so the walk calls such a route with a secret no
+# account has and expects 404. tests/scheduling/test_calendar_feed.py checks the rest: a feed
+# lists its own account's viewings only, and a revoked secret answers 404 at once.
+SECRET_PARAMETERS = {"token": "cal_" + "0" * 43}
 # A valid JSON body per request model, so the call reaches the account check (not a 422).
 API_BODIES: dict[str, dict[str, Any]] = {
     "PropertyUpdate": {"title": "stolen"},
     "ModeChange": {"mode": "human"},
+    "TemplateMappingUpdate": {"purpose": "followup", "template": None},
     "AgentMessage": {"text": "stolen"},
     "ConversationUpdate": {"language": "es"},
     "ViewingReschedule": {"starts_at": "2031-03-03T10:00:00+00:00"},
+    "ScheduledCreate": {"text": "stolen", "due_at": "2031-03-03T10:00:00+00:00"},
+    "ScheduledUpdate": {"keep_in_human": True},
+    "ChannelUpdate": {"receive_mode": "polling"},
 }
 # Pages read forms: one form with every field a page with an id reads (extra fields are ignored).
 PAGE_FORM = {
@@ -55,11 +66,17 @@ PAGE_FORM = {
     "price": "1000",
     "property_type": "apartment",
     "listing_type": "sale",
+    "starts_at": "2031-03-03T10:00",
+    "receive_mode": "polling",
 }
 
 
 def routes_with_ids(app: FastAPI) -> list[ServedRoute]:
-    found = [route for route in served_routes(app) if route.parameters]
+    found = [
+        route
+        for route in served_routes(app)
+        if route.parameters and not set(route.parameters) & set(SECRET_PARAMETERS)
+    ]
     unknown = {
         f"{route.method} {route.path}: {name}"
         for route in found
@@ -119,13 +136,31 @@ async def owned(client: httpx.AsyncClient, db: Database, api_account: ApiAccount
     channels = (await client.get("/api/v1/channels", headers=headers)).json()
     key = await client.post("/api/v1/api-keys", headers=headers, json={"name": "spare"})
     viewing_id = await book_by_hand(client, headers, str(prop.id))
+    later = await client.post(
+        f"/api/v1/conversations/{conversation['id']}/scheduled",
+        headers=headers,
+        json={"text": "see you", "due_at": "2031-03-03T09:00:00+00:00"},
+    )
+    assert later.status_code == 201, later.text
     await eventually(lambda: replies_done(db, api_account.account_id))
+    async with db.session_scope() as session:
+        message = (
+            (
+                await session.execute(
+                    select(Message.id).where(Message.account_id == api_account.account_id)
+                )
+            )
+            .scalars()
+            .first()
+        )
     return {
+        "message": str(message),
         "property": str(prop.id),
         "conversation": conversation["id"],
         "channel": channels[0]["id"],
         "api_key": key.json()["id"],
         "viewing": viewing_id,
+        "scheduled": later.json()["id"],
     }
 
 
@@ -173,6 +208,11 @@ class TestEveryRouteIsScopedToTheCaller:
                 assert response.status_code == 404, (route, response.text)
                 assert "not yours" in response.text, response.text
             called.append(f"{route.method} {route.path}")
+        for route in served_routes(app):
+            if set(route.parameters) & set(SECRET_PARAMETERS):
+                response = await other_pages.request(route.method, route.url(SECRET_PARAMETERS))
+                assert response.status_code == 404, (route, response.text)
+                called.append(f"{route.method} {route.path}")
         # The hand-written list this test replaced, at least.
         assert {
             "GET /api/v1/properties/{property_id}",
@@ -184,6 +224,9 @@ class TestEveryRouteIsScopedToTheCaller:
             "DELETE /api/v1/api-keys/{key_id}",
             "GET /inbox/{conversation_id}",
             "POST /listings/{property_id}/delete",
+            "POST /viewings/{viewing_id}/confirm",
+            "POST /viewings/{viewing_id}/reschedule",
+            "GET /calendar/{token}.ics",
         } <= set(called)
         # ... and nothing of the owner's changed.
         assert await owner_rows(db, api_account.account_id) == before

@@ -7,7 +7,6 @@ the webhook's own transaction runs while it is counted.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.conftest import ApiAccount
-from tests.conversations.harness import Service, fixture, start_service
+from tests.conversations.harness import Service, customer_text, start_service
 from tests.fakes.green_api import FakeGreenAPI
 from tests.settings import tuned
 from whatsapp_assistant.config import Settings
@@ -66,11 +65,8 @@ def split(statements: list[str]) -> tuple[list[str], list[str]]:
     return statements[:at], [s for s in statements[at + 1 :] if s != COMMIT]
 
 
-def customer_text(chat: str, message_id: str) -> dict[str, Any]:
-    payload = copy.deepcopy(fixture("incoming_text"))
-    payload["idMessage"] = message_id
-    payload["senderData"]["chatId"] = payload["senderData"]["sender"] = chat
-    return payload
+def written(chat: str, message_id: str) -> dict[str, Any]:
+    return customer_text(chat_id=chat, message_id=message_id)
 
 
 async def post(service: Service, payload: dict[str, Any]) -> None:
@@ -83,9 +79,9 @@ class TestStatementsPerWebhook:
     async def test_a_new_chats_first_message_costs_a_fixed_number_of_statements(
         self, quiet_service: Service
     ) -> None:
-        await post(quiet_service, customer_text("351910000001@c.us", "WARM-1"))  # channel cached
+        await post(quiet_service, written("351910000001@c.us", "WARM-1"))  # channel cached
         with counted(quiet_service) as statements:
-            await post(quiet_service, customer_text("351910000002@c.us", "NEW-1"))
+            await post(quiet_service, written("351910000002@c.us", "NEW-1"))
         inside, after = split(statements)
         assert len(inside) == STATEMENTS_PER_MESSAGE, "\n".join(inside)
         assert after == [], "\n".join(after)
@@ -93,9 +89,9 @@ class TestStatementsPerWebhook:
     async def test_a_known_chats_next_message_costs_five_statements(
         self, quiet_service: Service
     ) -> None:
-        await post(quiet_service, customer_text("351910000003@c.us", "FIRST-1"))
+        await post(quiet_service, written("351910000003@c.us", "FIRST-1"))
         with counted(quiet_service) as statements:
-            await post(quiet_service, customer_text("351910000003@c.us", "NEXT-1"))
+            await post(quiet_service, written("351910000003@c.us", "NEXT-1"))
         inside, after = split(statements)
         assert len(inside) == STATEMENTS_PER_MESSAGE, "\n".join(inside)
         assert after == [], "\n".join(after)
@@ -103,7 +99,7 @@ class TestStatementsPerWebhook:
     async def test_a_redelivered_webhook_stops_after_its_first_statement(
         self, quiet_service: Service
     ) -> None:
-        payload = customer_text("351910000004@c.us", "AGAIN-1")
+        payload = written("351910000004@c.us", "AGAIN-1")
         await post(quiet_service, payload)
         with counted(quiet_service) as statements:
             response = await quiet_service.post_webhook(payload)

@@ -34,20 +34,6 @@ _GREETING = (
     r"oi+",
 )
 _THANKS = (r"thanks?( you)?", r"thank you", r"gracias", r"obrigad[oa]", r"valeu")
-_VIEWING = (
-    r"visit",
-    r"viewing",
-    r"view (it|the|this|that)",
-    r"see (it|the|this|that)",
-    r"schedule",
-    r"tour",
-    r"visitar",
-    r"visita",
-    r"ver( o| a| el| la| lo| esse| essa| este| esta| isso| ese| esa)",
-    r"ve-l[oa]|verl[oa]",
-    r"agendar",
-    r"marcar",
-)
 _PRICE = (
     r"how much",
     r"price",
@@ -88,10 +74,6 @@ def is_greeting(text: str) -> bool:
 
 def is_thanks(text: str) -> bool:
     return has_words(text, *_THANKS)
-
-
-def wants_viewing(text: str) -> bool:
-    return has_words(text, *_VIEWING)
 
 
 def asks_price(text: str) -> bool:

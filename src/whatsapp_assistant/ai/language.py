@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Literal
 
 from lingua import ConfidenceValue, IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 from lingua import Language as LinguaLanguage
 
-Language = Literal["en", "es", "pt"]
-LANGUAGES: tuple[Language, ...] = ("en", "es", "pt")
+from whatsapp_assistant.kit.languages import LANGUAGES as LANGUAGES
+from whatsapp_assistant.kit.languages import Language as Language
+
 NAMES: dict[Language, str] = {"en": "English", "es": "Spanish", "pt": "Portuguese"}
 
 _LINGUA: dict[Language, LinguaLanguage] = {

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from whatsapp_assistant.ai.types import HANDOFF_REASONS, Handoff
+from whatsapp_assistant.ai import photo_tools, viewing_tools
+from whatsapp_assistant.ai.slots import listing_slots
+from whatsapp_assistant.ai.types import HANDOFF_REASONS, Handoff, ToolSpec
+from whatsapp_assistant.ai.viewing_tools import Booking, Slots
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.properties import service as properties_service
 from whatsapp_assistant.properties.formatting import format_listings
@@ -20,15 +24,6 @@ SEARCH_PROPERTIES = "search_properties"
 HANDOFF_TO_HUMAN = "handoff_to_human"
 MAX_RESULTS = 5
 NO_MATCH_PREFIX = "No listings match"
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """One tool as name, description and a JSON-Schema object; providers wrap it in their shape."""
-
-    name: str
-    description: str
-    parameters: dict[str, object]
 
 
 SEARCH_TOOL = ToolSpec(
@@ -91,18 +86,60 @@ HANDOFF_TOOL = ToolSpec(
     },
 )
 
-TOOLS: tuple[ToolSpec, ...] = (SEARCH_TOOL, HANDOFF_TOOL)
+TOOLS: tuple[ToolSpec, ...] = (
+    SEARCH_TOOL,
+    HANDOFF_TOOL,
+    viewing_tools.FIND_SLOTS_SPEC,
+    viewing_tools.BOOK_SPEC,
+    viewing_tools.CANCEL_SPEC,
+    viewing_tools.RESCHEDULE_SPEC,
+    photo_tools.PHOTOS_SPEC,
+)
 
 
 class ToolRunner(Protocol):
-    """What the AI may do against the agent's data; one account per runner."""
+    """What the AI may do against the agent's data; one account (and conversation) per runner,
+    one runner per draft."""
 
-    async def search_properties(self, filters: PropertyFilters, *, language: str = "en") -> str:
-        """The matching listings as text; `language` is the listing lines' few fixed words."""
+    @property
+    def shown(self) -> dict[uuid.UUID, str]:
+        """The listings this draft's searches returned, in order, each once, with their titles."""
+        ...
+
+    async def search_properties(
+        self, filters: PropertyFilters, *, language: str = "en", with_ids: bool = False
+    ) -> str:
+        """The matching listings as text; `language` is the listing lines' few fixed words;
+        `with_ids` adds each listing's id, which the model passes to the viewing tools."""
         ...
 
     async def places_with_listings(self, places: Sequence[str]) -> set[str]:
         """Those of `places` where a search finds some listing; a first cut before searching."""
+        ...
+
+    async def viewing_slots(
+        self,
+        property_id: uuid.UUID,
+        *,
+        start: date | datetime | None = None,
+        end: date | datetime | None = None,
+        limit: int = viewing_tools.MAX_SLOTS,
+    ) -> Slots:
+        """Free viewing starts of the listing; dates are whole days in the account's zone."""
+        ...
+
+    async def book_viewing(
+        self, property_id: uuid.UUID, starts_at: datetime, customer_name: str
+    ) -> Booking:
+        """Book one of the starts that viewing_slots returned (or the conversation offered)."""
+        ...
+
+    async def cancel_viewing(self, viewing_id: uuid.UUID) -> Booking: ...
+
+    async def reschedule_viewing(self, viewing_id: uuid.UUID, starts_at: datetime) -> Booking: ...
+
+    async def send_listing_photos(self, property_id: uuid.UUID, count: int) -> ToolOutcome:
+        """Choose the listing's first `count` photos to go after the reply, or say why not."""
         ...
 
 
@@ -171,26 +208,48 @@ def is_no_match(result_text: str) -> bool:
     return result_text.startswith(NO_MATCH_PREFIX)
 
 
-def _validation_text(error: ValidationError) -> str:
-    problems = [
-        f"{'.'.join(str(part) for part in item['loc']) or 'arguments'}: {item['msg']}"
-        for item in error.errors()
-    ]
-    return "Invalid arguments for search_properties: " + "; ".join(problems)
+_ARGUMENTS: dict[str, type[BaseModel]] = {
+    SEARCH_PROPERTIES: SearchArguments,
+    viewing_tools.FIND_VIEWING_SLOTS: viewing_tools.SlotsArguments,
+    viewing_tools.BOOK_VIEWING: viewing_tools.BookArguments,
+    viewing_tools.CANCEL_VIEWING: viewing_tools.CancelArguments,
+    viewing_tools.RESCHEDULE_VIEWING: viewing_tools.RescheduleArguments,
+    photo_tools.SEND_LISTING_PHOTOS: photo_tools.PhotosArguments,
+}
 
 
 async def run_tool(runner: ToolRunner, name: str, arguments: dict[str, object]) -> ToolOutcome:
     """Run one tool call; bad names or arguments come back as an error text, never an exception."""
-    if name != SEARCH_PROPERTIES:
-        return ToolOutcome(f"Unknown tool {name!r}; use {SEARCH_PROPERTIES}.", is_error=True)
+    model = _ARGUMENTS.get(name)
+    if model is None:
+        known = ", ".join(_ARGUMENTS)
+        return ToolOutcome(f"Unknown tool {name!r}; use one of {known}.", is_error=True)
     try:
-        search = SearchArguments.model_validate(arguments)
+        parsed = model.model_validate(arguments)
     except ValidationError as error:
-        return ToolOutcome(_validation_text(error), is_error=True)
-    low, high = search.min_price, search.max_price
-    if low is not None and high is not None and low > high:
-        return ToolOutcome("Invalid arguments: min_price is above max_price.", is_error=True)
-    return ToolOutcome(await runner.search_properties(search.to_filters()))
+        return ToolOutcome(viewing_tools.validation_text(name, error), is_error=True)
+    match parsed:
+        case SearchArguments():
+            low, high = parsed.min_price, parsed.max_price
+            if low is not None and high is not None and low > high:
+                return ToolOutcome(
+                    "Invalid arguments: min_price is above max_price.", is_error=True
+                )
+            return ToolOutcome(await runner.search_properties(parsed.to_filters(), with_ids=True))
+        case viewing_tools.SlotsArguments():
+            found = await runner.viewing_slots(parsed.property, start=parsed.start, end=parsed.end)
+            return ToolOutcome(viewing_tools.slots_text(found), is_error=found.refusal is not None)
+        case viewing_tools.BookArguments():
+            booking = await runner.book_viewing(parsed.property, parsed.slot, parsed.name)
+        case viewing_tools.CancelArguments():
+            booking = await runner.cancel_viewing(parsed.viewing)
+        case viewing_tools.RescheduleArguments():
+            booking = await runner.reschedule_viewing(parsed.viewing, parsed.slot)
+        case photo_tools.PhotosArguments():
+            return await runner.send_listing_photos(parsed.property_id, parsed.count)
+        case _:  # pragma: no cover - every model of _ARGUMENTS has its case
+            raise AssertionError(name)
+    return ToolOutcome(viewing_tools.booking_text(booking), is_error=booking.status == "refused")
 
 
 def parse_handoff(arguments: dict[str, object]) -> Handoff:
@@ -203,15 +262,23 @@ def parse_handoff(arguments: dict[str, object]) -> Handoff:
     )
 
 
+NO_CONVERSATION = "Viewings are booked only inside a customer's conversation."
+
+
 @dataclass(frozen=True)
 class AccountTools:
     """The ToolRunner for one account: each call opens and closes its own short transaction, so
-    no transaction is ever held open across an LLM call (docs/architecture.md, Layers)."""
+    no transaction is ever held open across an LLM call (docs/architecture.md, Layers).
+
+    Outside a conversation nobody can be booked; conversations/assistant_tools.py adds that."""
 
     db: Database
     account_id: uuid.UUID
+    shown: dict[uuid.UUID, str] = field(default_factory=dict)
 
-    async def search_properties(self, filters: PropertyFilters, *, language: str = "en") -> str:
+    async def search_properties(
+        self, filters: PropertyFilters, *, language: str = "en", with_ids: bool = False
+    ) -> str:
         # Whatever the caller passed, the AI only ever sees this account's available listings
         # (invariants 6 and 8), at most MAX_RESULTS of them.
         scoped = filters.model_copy(
@@ -219,7 +286,38 @@ class AccountTools:
         )
         async with self.db.session_scope() as session:
             found = await properties_service.search_properties(session, self.account_id, scoped)
-            return format_listings(found, language=language) if found else no_match_text(scoped)
+            for prop in found:
+                self.shown.setdefault(prop.id, prop.title)
+            if not found:
+                return no_match_text(scoped)
+            return format_listings(found, language=language, with_ids=with_ids)
+
+    async def viewing_slots(
+        self,
+        property_id: uuid.UUID,
+        *,
+        start: date | datetime | None = None,
+        end: date | datetime | None = None,
+        limit: int = viewing_tools.MAX_SLOTS,
+    ) -> Slots:
+        async with self.db.session_scope() as session:
+            return await listing_slots(
+                session, self.account_id, property_id, start=start, end=end, limit=limit
+            )
+
+    async def book_viewing(
+        self, property_id: uuid.UUID, starts_at: datetime, customer_name: str
+    ) -> Booking:
+        return Booking(status="refused", message=NO_CONVERSATION)
+
+    async def cancel_viewing(self, viewing_id: uuid.UUID) -> Booking:
+        return Booking(status="refused", message=NO_CONVERSATION)
+
+    async def reschedule_viewing(self, viewing_id: uuid.UUID, starts_at: datetime) -> Booking:
+        return Booking(status="refused", message=NO_CONVERSATION)
+
+    async def send_listing_photos(self, property_id: uuid.UUID, count: int) -> ToolOutcome:
+        return ToolOutcome(photo_tools.NO_CONVERSATION, is_error=True)
 
     async def places_with_listings(self, places: Sequence[str]) -> set[str]:
         # The same scope as search_properties: this account's available listings only.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -18,6 +20,15 @@ HANDOFF_REASONS: tuple[HandoffReason, ...] = (
     "human_request",
     "other",
 )
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool as name, description and a JSON-Schema object; providers wrap it in their shape."""
+
+    name: str
+    description: str
+    parameters: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,31 @@ class PersonaSpec:
 
 
 @dataclass(frozen=True)
+class SlotOffer:
+    """Viewing times offered to the customer in the newest message, in the order shown, so the
+    answer ("the second one", "sábado às 11") is read against them. `viewing_id` is set when
+    the offer moves a booked viewing instead of booking a new one."""
+
+    property_id: uuid.UUID
+    title: str
+    zone: str
+    slots: tuple[datetime, ...]
+    viewing_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class BookedViewing:
+    """An active viewing of this conversation: what the customer may cancel or move."""
+
+    id: uuid.UUID
+    property_id: uuid.UUID
+    title: str
+    starts_at: datetime
+    status: str  # requested | confirmed
+    zone: str  # the account's, in which the time is said
+
+
+@dataclass(frozen=True)
 class ReplyRequest:
     """History ends with the customer's newest message(s); same-role runs are merged later."""
 
@@ -58,6 +94,16 @@ class ReplyRequest:
     # when the agent chose it.
     language: str | None = None
     language_pinned: bool = False
+    # Listings the assistant named before, newest reply first: "the flat" refers to them.
+    listings: tuple[uuid.UUID, ...] = ()
+    offer: SlotOffer | None = None
+    viewings: tuple[BookedViewing, ...] = ()
+    # None: answer the customer. FOLLOWUP: the history ends with the assistant's own message
+    # that the customer left unanswered; write to them again (conversations/scheduled).
+    task: str | None = None
+
+
+FOLLOWUP = "followup"
 
 
 @dataclass(frozen=True)
@@ -86,3 +132,4 @@ class ReplyDraft:
     tool_calls: list[ToolCall] = field(default_factory=list)
     handoff: Handoff | None = None
     offline: bool = False
+    offer: SlotOffer | None = None  # viewing times this reply offers

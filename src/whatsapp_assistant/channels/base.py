@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Protocol, runtime_checkable
 
 from whatsapp_assistant.channels.models import Channel
-from whatsapp_assistant.channels.types import OutboundMessage, ParsedWebhook, SendReceipt
+from whatsapp_assistant.channels.types import (
+    OutboundFile,
+    OutboundImage,
+    OutboundLocation,
+    OutboundMessage,
+    OutboundTemplate,
+    ParsedWebhook,
+    SendReceipt,
+    TemplateInfo,
+)
 
 
 class ChannelAdapter(Protocol):
@@ -25,4 +35,40 @@ class ChannelAdapter(Protocol):
         """Send one text (at most max_text_length); raises SendError."""
         ...
 
+    async def send_file(self, channel: Channel, file: OutboundFile) -> SendReceipt:
+        """Send one file as a document, its caption under it; raises SendError."""
+        ...
+
+    async def send_image(self, channel: Channel, image: OutboundImage) -> SendReceipt:
+        """Send one photo, its caption under it; raises SendError."""
+        ...
+
+    async def send_location(self, channel: Channel, location: OutboundLocation) -> SendReceipt:
+        """Send one location pin; raises SendError."""
+        ...
+
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class MarksRead(Protocol):
+    """An adapter that can show the customer their message was read (Meta's can)."""
+
+    async def mark_read(self, channel: Channel, provider_message_id: str) -> None: ...
+
+
+@runtime_checkable
+class SendsTemplates(Protocol):
+    """An adapter whose provider takes free-form messages only within `service_window` of the
+    customer's last message, and approved templates at any time (Meta's; docs/providers.md, M9).
+    An adapter without it has no window: everything may go at any time."""
+
+    service_window: timedelta
+
+    async def send_template(self, channel: Channel, template: OutboundTemplate) -> SendReceipt:
+        """Send one approved template; raises SendError (Graph's refusal, e.g. 132001)."""
+        ...
+
+    async def list_templates(self, channel: Channel) -> Sequence[TemplateInfo]:
+        """Every template of the channel's business account, with its approval state."""
+        ...

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from whatsapp_assistant.channels.base import ChannelAdapter
 from whatsapp_assistant.channels.errors import PayloadError
 from whatsapp_assistant.channels.green_api.adapter import GreenAPIAdapter
+from whatsapp_assistant.channels.meta_cloud.adapter import MetaCloudAdapter
 from whatsapp_assistant.channels.simulator.adapter import SimulatorAdapter
 from whatsapp_assistant.config import Settings
 
@@ -14,6 +15,7 @@ ChannelRegistry = Mapping[str, ChannelAdapter]
 
 _FACTORIES: dict[str, Callable[[Settings], ChannelAdapter]] = {
     "green_api": lambda settings: GreenAPIAdapter(settings.green_api),
+    "meta_cloud": lambda settings: MetaCloudAdapter(settings.meta_cloud),
     "simulator": lambda _settings: SimulatorAdapter(),
 }
 

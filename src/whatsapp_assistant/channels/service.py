@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from whatsapp_assistant.channels.errors import SendError
-from whatsapp_assistant.channels.models import Channel
-from whatsapp_assistant.channels.schemas import GreenAPIChannelCreate
+from whatsapp_assistant.channels.models import Channel, ReceiveMode
+from whatsapp_assistant.channels.schemas import GreenAPIChannelCreate, MetaCloudChannelCreate
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.errors import Conflict, Invalid, NotFound
-from whatsapp_assistant.kit.ids import new_token
+from whatsapp_assistant.kit.ids import new_token, same_secret
 
 
 class ChannelNotFound(NotFound):
@@ -34,6 +34,25 @@ class ChannelTaken(Conflict):
 
 class CannotCheck(Invalid):
     code = "channel_cannot_be_checked"
+
+
+class NoReceiveMode(Conflict):
+    """Only a Green API channel chooses how it receives (the simulator's messages come from
+    the page); a well-formed request about the wrong kind of channel."""
+
+    code = "channel_has_no_receive_mode"
+
+
+class ChannelRefused(Invalid):
+    """The provider refused the credentials or the number: nothing is saved."""
+
+    code = "channel_refused"
+
+
+class ProviderUnreachable(Invalid):
+    """The provider did not answer at the URL given (or its own): nothing is saved."""
+
+    code = "provider_unreachable"
 
 
 # Green API waits seconds per attempt and retries; a person pressing a button waits no longer.
@@ -75,6 +94,7 @@ def new_green_api_channel(
         api_token=data.api_token,
         webhook_token=data.webhook_token or new_token(nbytes=24),
         state="unknown",
+        receive_mode=data.receive_mode,
     )
 
 
@@ -85,8 +105,64 @@ async def connect_green_api(
     return await save_new_channel(session, channel)
 
 
+def new_meta_cloud_channel(
+    account_id: uuid.UUID, data: MetaCloudChannelCreate, *, default_url: str
+) -> Channel:
+    """The Meta number `data` describes, not saved yet: Graph is asked about it first. The app
+    secret checks the webhooks' signatures, so it is the channel's webhook_token."""
+    return Channel(
+        account_id=account_id,
+        type="meta_cloud",
+        name=data.name or f"Meta {data.phone_number_id}",
+        external_id=data.phone_number_id,
+        api_url=str(data.graph_url).rstrip("/") if data.graph_url else default_url.rstrip("/"),
+        api_token=data.access_token,
+        webhook_token=data.app_secret,
+        verify_token=data.verify_token,
+        waba_id=data.waba_id,
+        state="unknown",
+    )
+
+
+async def connect_checked(
+    session: AsyncSession, adapters: Mapping[str, object], channel: Channel
+) -> Channel:
+    """Ask the provider about `channel` before it is stored: credentials or a number it
+    refuses are not kept (ChannelRefused), nor is anything when it cannot be reached.
+
+    The session must hold no write yet (see check_connection)."""
+    check = await check_connection(adapters, channel)
+    if check.outcome == "unreachable":
+        raise ProviderUnreachable(
+            f"no answer from {channel.api_url}: nothing was saved; check the URL or try again",
+            field="graph_url" if channel.type == "meta_cloud" else "api_url",
+        )
+    if check.outcome == "refused":
+        raise ChannelRefused(
+            f"the provider refused this access token (HTTP {check.status_code})",
+            field="access_token",
+        )
+    if check.outcome == "failed":
+        raise ChannelRefused(
+            f"the provider does not know this number under this token (HTTP {check.status_code})",
+            field="phone_number_id",
+        )
+    return await save_new_channel(session, channel)
+
+
+async def find_by_verify_token(session: AsyncSession, token: str) -> Channel | None:
+    """The connected Meta channel whose verify token this is, compared in constant time with
+    each (docs/providers.md, M2): the handshake names no number."""
+    stmt = select(Channel).where(
+        Channel.type == "meta_cloud", Channel.active.is_(True), Channel.verify_token != ""
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    found = [row for row in rows if same_secret(token, row.verify_token)]
+    return found[0] if found else None
+
+
 async def save_new_channel(session: AsyncSession, channel: Channel) -> Channel:
-    """Store a channel made by new_green_api_channel; ChannelTaken when its instance is in use.
+    """Store a channel made by new_*_channel; ChannelTaken when its number is in use.
 
     Reconnecting an instance this account disconnected revives that channel, so its
     conversations carry on where they stopped.
@@ -98,12 +174,18 @@ async def save_new_channel(session: AsyncSession, channel: Channel) -> Channel:
     if known is not None and not known.active and known.account_id == channel.account_id:
         known.name, known.api_url = channel.name, channel.api_url
         known.api_token, known.webhook_token = channel.api_token, channel.webhook_token
-        known.state, known.active = "unknown", True
+        known.verify_token, known.waba_id = channel.verify_token or "", channel.waba_id
+        known.state, known.active = channel.state, True
+        known.receive_mode = channel.receive_mode
         return known
     try:
         async with session.begin_nested():
             session.add(channel)
     except IntegrityError:
+        if channel.type == "meta_cloud":
+            raise ChannelTaken(
+                "this phone number id is already connected", field="phone_number_id"
+            ) from None
         raise ChannelTaken(
             "this Green API instance is already connected", field="id_instance"
         ) from None
@@ -262,3 +344,39 @@ async def disconnect(session: AsyncSession, account_id: uuid.UUID, channel_id: u
     """
     channel = await get_channel(session, account_id, channel_id)
     channel.active, channel.state, channel.api_token = False, "disconnected", ""
+    channel.verify_token = ""
+
+
+async def set_receive_mode(
+    session: AsyncSession, account_id: uuid.UUID, channel_id: uuid.UUID, mode: ReceiveMode
+) -> Channel:
+    """Webhook or polling for a Green API channel; the worker's poller picks the change up
+    within POLL_SCAN_SECONDS (docs/decisions.md, 26)."""
+    channel = await get_channel(session, account_id, channel_id)
+    if channel.type != "green_api":
+        raise NoReceiveMode(
+            f"a {channel.type} channel has no receive mode to choose", field="receive_mode"
+        )
+    channel.receive_mode = mode
+    return channel
+
+
+async def list_polling_channels(session: AsyncSession) -> Sequence[Channel]:
+    """Every account's connected Green API channels that are pulled, for the worker's poller:
+    not tenant-scoped, as webhook routing is not."""
+    stmt = (
+        select(Channel)
+        .where(
+            Channel.type == "green_api",
+            Channel.active.is_(True),
+            Channel.receive_mode == ReceiveMode.POLLING,
+        )
+        .order_by(Channel.created_at)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_green_api_channels(session: AsyncSession) -> Sequence[Channel]:
+    """Every account's connected Green API channels (the start-up backfill's list)."""
+    stmt = select(Channel).where(Channel.type == "green_api", Channel.active.is_(True))
+    return (await session.execute(stmt)).scalars().all()

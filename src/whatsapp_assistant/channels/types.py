@@ -31,6 +31,9 @@ class InboundMessage:
     reply_to: str | None = None  # provider id of the quoted / reacted-to message
     data: dict[str, Any] = field(default_factory=dict)  # location, contact card, quoted text, ...
     undecryptable: bool = False  # {{SWE001}} / {{SWE003}}: never shown to the AI
+    # The customer's number ("+351…") when the chat id is not one: Meta keys a customer by a
+    # business-scoped user id and may send no number at all (docs/providers.md, M2).
+    phone: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -68,6 +71,10 @@ class StatusUpdate:
     status: str  # sent | delivered | read | failed | noAccount | notInGroup | yellowCard
     timestamp: datetime
     description: str = ""
+    # Meta's pricing of the message, on one of its statuses (docs/providers.md, M9): the
+    # category ("service", "utility", ...) when Meta bills it, "" otherwise.
+    billable_category: str = ""
+    pricing_model: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ ChannelEvent = (
 class ParsedWebhook:
     """One webhook body: which channel it is for, its raw-log dedup key and the events it holds."""
 
-    external_id: str  # Green API idInstance (as a string), Meta phone_number_id, ...
+    external_id: str  # Green API idInstance (as a string), Meta phone_number_id ("" if none)
     event_type: str
     dedup_key: str | None
     events: list[ChannelEvent]
@@ -120,5 +127,80 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True)
+class OutboundFile:
+    """A file sent as a document, e.g. a viewing's `.ics` invitation, with an optional caption."""
+
+    chat_id: str
+    filename: str
+    mime: str
+    content: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundTemplate:
+    """An approved template with its body parameters, in body order; `parameter_names` for a
+    named template (docs/providers.md, M9)."""
+
+    chat_id: str
+    name: str
+    language: str
+    parameters: tuple[str, ...]
+    parameter_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """One template as the provider lists it: its approval state and its body's parameters."""
+
+    name: str
+    language: str
+    status: str  # APPROVED, PENDING, REJECTED, PAUSED, ...
+    category: str
+    body: str
+    parameter_names: tuple[str, ...]  # named templates' names in body order
+    parameter_count: int
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "APPROVED"
+
+
+@dataclass(frozen=True)
+class OutboundImage:
+    """A photo, by a URL the provider fetches itself, or by its bytes (`content`, then `url` is
+    only where it came from); the caption under it (docs/decisions.md, 29)."""
+
+    chat_id: str
+    url: str
+    filename: (
+        str  # with its extension: Green API decides the kind of file by it (docs/providers.md, G20)
+    )
+    caption: str = ""
+    content: bytes | None = None
+    mime: str = "image/jpeg"
+
+
+@dataclass(frozen=True)
+class OutboundLocation:
+    """A location pin: where a place is, with its name and address under it."""
+
+    chat_id: str
+    latitude: float
+    longitude: float
+    name: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
 class SendReceipt:
     provider_message_id: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One notification of a provider's queue (Green API's polling mode, docs/providers.md,
+    G17): `body` is what a webhook would have carried, read as a webhook body is."""
+
+    receipt_id: int
+    body: object

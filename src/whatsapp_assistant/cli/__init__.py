@@ -1,12 +1,16 @@
-"""The whatsapp-assistant command: serve, worker, migrate, accounts, users, listings, demo, chat."""
+"""The whatsapp-assistant command: serve, worker, migrate, accounts, users, listings, demo, chat,
+backfill."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import re
 import uuid
 from collections.abc import Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -15,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts import sessions as user_sessions
@@ -24,6 +28,7 @@ from whatsapp_assistant.app import build_database, create_app, running_services
 from whatsapp_assistant.cli import chat as chat_session
 from whatsapp_assistant.cli import demo as demo_data
 from whatsapp_assistant.config import QUEUES, Settings, load_settings
+from whatsapp_assistant.conversations.backfill import BackfillReport, backfill
 from whatsapp_assistant.db import migrate as migrations
 from whatsapp_assistant.errors import DomainError
 from whatsapp_assistant.infra.queue import ensure_schema, make_job_app
@@ -330,6 +335,66 @@ def chat(
     logging.getLogger().setLevel(logging.WARNING)
     _upgrade(settings)
     _run(chat_session.run_terminal_chat(settings, account, customer=customer, phone=phone))
+
+
+_DURATION = re.compile(r"(\d{1,6})([mhd])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `6h` or `2d`, from a minute to 30 days; ValueError says what is expected."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None:
+        raise ValueError("--since: use minutes, hours or days, for example 90m, 6h or 2d")
+    duration = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    if not timedelta(minutes=1) <= duration <= timedelta(days=30):
+        raise ValueError("--since: choose between 1m and 30d")
+    return duration
+
+
+@app.command("backfill")
+def backfill_command(
+    channel: Annotated[uuid.UUID, typer.Option(help="The Green API channel's id.")],
+    since: Annotated[
+        str, typer.Option(help="How far back to read: 90m, 6h, 2d (default 6h).")
+    ] = "6h",
+) -> None:
+    """Store the messages the number received while the service was down, once each; answer
+    the recent ones, flag the older ones for the agent."""
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    settings = _settings()
+    logging.getLogger().setLevel(logging.WARNING)
+    _upgrade(settings)
+    report = _run(_backfill(settings, channel, window))
+    console.print(
+        f"read {report.read}, already stored {report.known}, stored {report.stored}; "
+        f"{report.answered} conversations to answer, {report.flagged} flagged for you"
+    )
+    typer.echo(json.dumps(dataclasses.asdict(report)))
+
+
+async def _backfill(settings: Settings, channel_id: uuid.UUID, since: timedelta) -> BackfillReport:
+    # The replies are jobs: a running service (or its next start) answers them from the rows.
+    async with running_services(settings, run_worker_here=False) as runtime:
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("reading Green API's journal", total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(
+                    task, completed=done, total=total, description="storing missed messages"
+                )
+
+            return await backfill(runtime, channel_id, since=since, on_progress=on_progress)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from whatsapp_assistant.app import running_services
 from whatsapp_assistant.cli.demo import find_demo_account
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Message
+from whatsapp_assistant.conversations.outbox import FILE, IMAGE
 from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.conversations.schemas import SimulatedMessage
 from whatsapp_assistant.conversations.simulator import receive_simulated
@@ -61,7 +62,14 @@ async def _exchange(
         console.print("[yellow](no answer: the conversation may be in human mode)[/yellow]")
     for reply in replies:
         label = "assistant (offline)" if reply.data.get("offline") else "assistant"
-        console.print(f"[bold green]{label}>[/bold green] {reply.text}")
+        attached = reply.data.get(FILE)
+        if isinstance(attached, dict):
+            console.print(f"[bold green]{label}>[/bold green] 📎 {attached['filename']}")
+        photo = reply.data.get(IMAGE)
+        if isinstance(photo, dict):
+            console.print(f"[bold green]{label}>[/bold green] 📷 {photo['url']}")
+        if reply.text:
+            console.print(f"[bold green]{label}>[/bold green] {reply.text}")
 
 
 async def _wait_for_replies(runtime: Runtime, sent: Message) -> list[Message]:

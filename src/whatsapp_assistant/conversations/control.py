@@ -23,6 +23,7 @@ from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.outbox import AUTOMATED
+from whatsapp_assistant.conversations.scheduled import plan
 from whatsapp_assistant.conversations.snapshot import UNANSWERABLE_KINDS
 from whatsapp_assistant.conversations.states import Author, MessageStatus, Mode
 from whatsapp_assistant.db.session import Database
@@ -80,6 +81,11 @@ async def take_over(
         .execution_options(synchronize_session=False)
     )
     live.publish_cancelled(session, conversation, list(cancelled.scalars()), error)
+    # Follow-ups, reminders and after-viewing notes stop with the mode change, in its
+    # transaction; a reminder the agent keeps, and the agent's own send-later, stay.
+    await plan.cancel_pending(
+        session, conversation.id, kinds=plan.AUTOMATED_KINDS, reason=error, spare_kept=True
+    )
 
 
 async def hand_back(

@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.channels import usage
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import InboundMessage, StatusUpdate
 from whatsapp_assistant.conversations import live
@@ -44,6 +45,8 @@ def advance(current: MessageStatus, reported: str) -> MessageStatus:
 
 
 async def apply_status(session: AsyncSession, channel: Channel, event: StatusUpdate) -> None:
+    # Meta bills the message whether or not we know it (a send from another app of the number).
+    await usage.record_billable(session, channel, event)
     conversation = await find_conversation(session, channel, event.chat_id)
     if conversation is None:
         return  # statuses of phone sends to chats we never saw must not error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,27 +59,45 @@ async def escalate(
 async def _alert_agent(
     session: AsyncSession, conversation: Conversation, snapshot: Snapshot, plan: HandoffPlan
 ) -> list[Message]:
-    """A WhatsApp message to the agent's own number, through the same channel."""
-    if not snapshot.owner_phone:
+    text = messages.agent_alert_text(
+        customer=snapshot.contact_label, reason=plan.reason, excerpt=snapshot.pending_text[:300]
+    )
+    return await alert_owner(
+        session,
+        conversation,
+        owner_phone=snapshot.owner_phone,
+        text=text,
+        max_length=snapshot.max_length,
+    )
+
+
+async def alert_owner(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    owner_phone: str | None,
+    text: str,
+    max_length: int,
+) -> list[Message]:
+    """A WhatsApp message about `conversation` to the agent's own number, through the same
+    channel; nothing when the account has no usable owner phone."""
+    if not owner_phone:
         return []
     channel = await session.get(Channel, conversation.channel_id)
     assert channel is not None
     try:
-        owner_chat = chat_id_from_phone(snapshot.owner_phone)
+        owner_chat = chat_id_from_phone(owner_phone)
     except ValueError:
         logger.warning("account %s has an unusable owner phone", conversation.account_id)
         return []
     owner = await open_conversation(session, channel, owner_chat, name="You (alerts)")
     owner.mode = Mode.HUMAN  # the assistant never answers the agent's own alert thread
-    text = messages.agent_alert_text(
-        customer=snapshot.contact_label, reason=plan.reason, excerpt=snapshot.pending_text[:300]
-    )
     return outbox.queue_automated(
         session,
         owner,
         text,
         author=Author.SYSTEM,
-        max_length=snapshot.max_length,
+        max_length=max_length,
         data={"alert_for": str(conversation.id)},
     )
 
@@ -87,13 +106,20 @@ async def flag_for_agent(
     session: AsyncSession, conversation: Conversation, snapshot: Snapshot, *, reason: str
 ) -> None:
     """The inbox's "needs you" flag without a hand-over: the AI keeps the conversation."""
+    await flag_message(session, conversation, snapshot.pending_ids[-1], reason=reason)
+
+
+async def flag_message(
+    session: AsyncSession, conversation: Conversation, message_id: uuid.UUID, *, reason: str
+) -> None:
+    """`flag_for_agent` for one message; a conversation already flagged stays as it is."""
     if conversation.escalated:
         return
     session.add(
         Escalation(
             account_id=conversation.account_id,
             conversation_id=conversation.id,
-            message_id=snapshot.pending_ids[-1],
+            message_id=message_id,
             reason=reason,
         )
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, exists, func, not_, or_, select
@@ -12,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.ai.language import as_language
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.simulator.sandbox import SANDBOX_CHAT_ID
-from whatsapp_assistant.conversations.errors import ConversationNotFound
+from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations.errors import ConversationNotFound, MessageNotFound
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.schemas import (
     ContactRead,
@@ -136,6 +138,31 @@ async def thread_messages(
         .limit(limit)
     )
     return list(reversed((await session.execute(stmt)).scalars().all()))
+
+
+@dataclass(frozen=True)
+class SentFile:
+    filename: str
+    mime: str
+    content: bytes
+
+
+async def sent_file(
+    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID
+) -> SentFile:
+    """The file a message of the account's conversation carried (a viewing's invitation)."""
+    stmt = for_account(select(Message), Message, account_id).where(
+        Message.id == message_id, Message.conversation_id == conversation_id
+    )
+    message = (await session.execute(stmt)).scalar_one_or_none()
+    attached = message.data.get(outbox.FILE) if message is not None else None
+    if not isinstance(attached, dict):
+        raise MessageNotFound("no such file")
+    return SentFile(
+        filename=str(attached["filename"]),
+        mime=str(attached["mime"]),
+        content=str(attached["content"]).encode(),
+    )
 
 
 async def _open_escalation_reasons(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -27,6 +28,7 @@ from whatsapp_assistant.channels.types import (
 )
 from whatsapp_assistant.conversations import control, delivery, language, live, optout
 from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.scheduled import plan
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.conversations.threads import (
     Thread,
@@ -35,7 +37,7 @@ from whatsapp_assistant.conversations.threads import (
     open_thread,
 )
 from whatsapp_assistant.db.engine import bound_values, dialect_of, insert_for
-from whatsapp_assistant.kit.clock import utcnow
+from whatsapp_assistant.kit.clock import as_utc, utcnow
 from whatsapp_assistant.kit.ids import new_id
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,11 @@ class IngestResult:
     to_send: list[Message] = field(default_factory=list)  # notices queued while ingesting
     messages: list[Message] = field(default_factory=list)  # the messages stored, in order
     outcome: str = "processed"
+    # A backfill's bound: a customer message WhatsApp timed before it is not answered but
+    # flagged for the agent (docs/decisions.md, 26); None answers everything, as a webhook does.
+    answer_after: datetime | None = None
+    to_flag: list[tuple[Conversation, Message]] = field(default_factory=list)
+    linked_again: bool = False  # the number's state turned authorized: look for missed messages
 
 
 async def record_webhook(
@@ -80,7 +87,12 @@ async def record_webhook(
 
 
 async def ingest_webhook(
-    session: AsyncSession, channel: Channel, parsed: ParsedWebhook, payload: Any
+    session: AsyncSession,
+    channel: Channel,
+    parsed: ParsedWebhook,
+    payload: Any,
+    *,
+    answer_after: datetime | None = None,
 ) -> IngestResult:
     if not await record_webhook(
         session,
@@ -91,14 +103,18 @@ async def ingest_webhook(
         outcome="processed",
     ):
         return IngestResult(duplicate=True, outcome="duplicate")
-    return await ingest_events(session, channel, parsed.events)
+    return await ingest_events(session, channel, parsed.events, answer_after=answer_after)
 
 
 async def ingest_events(
-    session: AsyncSession, channel: Channel, events: list[ChannelEvent]
+    session: AsyncSession,
+    channel: Channel,
+    events: list[ChannelEvent],
+    *,
+    answer_after: datetime | None = None,
 ) -> IngestResult:
     """Apply events that come with no raw body to keep (the simulator's)."""
-    result = IngestResult()
+    result = IngestResult(answer_after=answer_after)
     for event in events:
         await _apply(session, channel, event, result)
     return result
@@ -117,6 +133,8 @@ async def _apply(
         case StatusUpdate():
             await delivery.apply_status(session, channel, event)
         case ChannelStateChange():
+            # Linked again (or for the first time): what came meanwhile is looked for.
+            result.linked_again = event.state == "authorized" and channel.state != "authorized"
             channel.state = event.state
             if event.state != "authorized":
                 logger.warning(
@@ -136,7 +154,9 @@ async def ingest_message(
         await delivery.reconcile_echo(session, channel, event)
         return None
     name = event.sender_name if event.origin == "customer" and not event.is_group else ""
-    thread = await open_thread(session, channel, event.chat_id, name=name or event.chat_name)
+    thread = await open_thread(
+        session, channel, event.chat_id, name=name or event.chat_name, phone=event.phone
+    )
     conversation = thread.conversation
     message = await store_once(session, _message_row(channel, conversation, event))
     if message is None:
@@ -148,7 +168,7 @@ async def ingest_message(
     if event.origin == "phone":
         await _typed_on_phone(session, channel, conversation, event)
     elif event.answerable:
-        await _from_customer(session, thread, message, result)
+        await _from_customer(session, thread, message, result, written_at=event.timestamp)
     return message
 
 
@@ -233,18 +253,45 @@ async def _typed_on_phone(
 
 
 async def _from_customer(
-    session: AsyncSession, thread: Thread, message: Message, result: IngestResult
+    session: AsyncSession,
+    thread: Thread,
+    message: Message,
+    result: IngestResult,
+    *,
+    written_at: datetime,
 ) -> None:
     """STOP and START are handled here, at once; anything else may get an AI reply."""
     conversation, contact = thread.conversation, thread.contact
+    wrote_at = conversation.customer_wrote_at
+    if wrote_at is None or as_utc(wrote_at) < message.created_at:
+        # Meta's window opens when we receive the message, not at its timestamp: a late
+        # redelivery errs open, and Graph's 131047 fails the send (docs/decisions.md, 30).
+        conversation.customer_wrote_at = message.created_at
     await language.observe(session, conversation, message, first=thread.opened)
+    answered = _answered(conversation)
     notice = await optout.apply(session, conversation, contact, message)
     if notice is not None:
         result.to_send += notice
         return
+    if answered:
+        # The customer's first word since the AI's last answer: its ladder stops. Later words
+        # find it stopped; the send-time check skips a follow-up after any customer message
+        # in any case, so a webhook pays this statement only when a ladder can be pending.
+        await plan.cancel_followups(session, conversation.id, reason="the customer wrote")
     if contact.opted_out_at is None and conversation.mode == Mode.AI:
+        if result.answer_after is not None and written_at < result.answer_after:
+            # Missed long ago: an answer now would come hours late, so the agent decides. It
+            # does not wait for an answer either (invariant 2 re-derives from last_inbound_at).
+            result.to_flag.append((conversation, message))
+            return
         conversation.last_inbound_at = message.created_at
         result.to_answer.add(conversation.id)
+
+
+def _answered(conversation: Conversation) -> bool:
+    """The AI answered everything the customer wrote before this message."""
+    answered, inbound = conversation.answered_through, conversation.last_inbound_at
+    return answered is not None and (inbound is None or inbound <= answered)
 
 
 def _message_row(

@@ -70,6 +70,9 @@ class Conversation(IdMixin, TimestampMixin, TenantMixin, Base):
     # reply job is re-derived from these two columns (docs/architecture.md, invariant 2).
     last_inbound_at: Mapped[datetime | None]
     answered_through: Mapped[datetime | None]
+    # When the newest customer message arrived, whatever the mode: Meta's 24-hour window opens
+    # from it (conversations/window.py, docs/decisions.md, 30).
+    customer_wrote_at: Mapped[datetime | None]
     escalated: Mapped[bool] = mapped_column(default=False, index=True)
     last_human_at: Mapped[datetime | None]
     # When the agent last opened the thread: customer messages after it count as unread.
@@ -109,7 +112,7 @@ class Message(IdMixin, TenantMixin, Base):
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    claimed_at: Mapped[datetime | None]  # when a send job took it: 'sending' since then
+    claimed_at: Mapped[datetime | None]  # when a sender claimed it: 'sending' since then
     # The conversation's version an automated row was queued under; it is sent only while that
     # version holds (docs/architecture.md, invariant 3). None for what a person wrote, which a
     # takeover never stops.

@@ -8,6 +8,7 @@ from whatsapp_assistant.conversations import live, outbox
 from whatsapp_assistant.conversations.events import record_event
 from whatsapp_assistant.conversations.language import notice_language
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
+from whatsapp_assistant.conversations.scheduled import plan
 from whatsapp_assistant.conversations.states import Author
 from whatsapp_assistant.escalation import messages, rules
 from whatsapp_assistant.kit.clock import utcnow
@@ -25,6 +26,10 @@ async def apply(
         return None
     language = await notice_language(session, conversation, keyword=message.text)
     contact.opted_out_at = utcnow() if opting_out else None
+    if opting_out:
+        await plan.cancel_pending(
+            session, conversation.id, kinds=plan.AUTOMATED_KINDS, reason="the customer opted out"
+        )
     kind = "opted_out" if opting_out else "opted_in"
     record_event(session, conversation, kind, actor="customer")
     await live.publish_conversation(session, conversation)

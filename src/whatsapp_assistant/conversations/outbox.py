@@ -1,31 +1,54 @@
-"""The outbox: outbound messages are rows first (queued), then sent once by a job
-(docs/architecture.md, invariant 5)."""
+"""The outbox: outbound messages are rows first (queued), then sent once, by the reply that
+committed them or by a job (docs/architecture.md, invariant 5)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_assistant.channels.base import ChannelAdapter, SendsTemplates
 from whatsapp_assistant.channels.errors import SendError
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import adapter_for
-from whatsapp_assistant.channels.types import OutboundMessage
-from whatsapp_assistant.conversations import live
+from whatsapp_assistant.channels.types import (
+    OutboundFile,
+    OutboundImage,
+    OutboundLocation,
+    OutboundMessage,
+    OutboundTemplate,
+    SendReceipt,
+)
+from whatsapp_assistant.config import Settings
+from whatsapp_assistant.conversations import live, window
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.runtime import SEND_JOB, Runtime
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.kit.ids import new_id
 from whatsapp_assistant.kit.text import split_text
+from whatsapp_assistant.properties.photos import StoredPhoto, read_stored_photo
 
 logger = logging.getLogger(__name__)
 
 # The confirmation of STOP is the last automated message an opted-out contact receives.
 OPT_NOTICE = "opt_notice"
+
+
+# data[FILE] of a document row: {"filename", "mime", "content"}, sent with send_file.
+FILE = "file"
+INVITATION_MIME = "text/calendar"
+# data[IMAGE] of a photo row: {"url", "filename"}, its caption the row's text, sent with
+# send_image; data[LOCATION] of a pin: {"latitude", "longitude", "name", "address"}, sent with
+# send_location (docs/decisions.md, 29).
+IMAGE = "image"
+LOCATION = "location"
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 
 
 # What a person wrote; every other outbound author is automated and passes the guard.
@@ -68,6 +91,94 @@ def queue_automated(
     return _queue(session, conversation, text, author, conversation.version, max_length, data)
 
 
+def queue_invitation(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    filename: str,
+    content: str,
+    data: dict[str, Any],
+) -> Message:
+    """A calendar file as a document, automated like a notice (the same takeover guard). Its
+    text is kept on the row, a few hundred bytes, so a retry sends exactly what was decided."""
+    attachment = {"filename": filename, "mime": INVITATION_MIME, "content": content}
+    return _queue_one(
+        session, conversation, Author.SYSTEM, "document", "", data | {FILE: attachment}
+    )
+
+
+def queue_image(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    url: str,
+    caption: str = "",
+    author: Author = Author.AI,
+    data: dict[str, Any] | None = None,
+) -> Message:
+    """A photo by its URL, automated: the same row, guard and claim as a text
+    (docs/architecture.md, invariants 3 and 5)."""
+    assert author in AUTOMATED, author
+    photo = {"url": url, "filename": photo_filename(url)}
+    return _queue_one(
+        session, conversation, author, "image", caption, (data or {}) | {IMAGE: photo}
+    )
+
+
+def queue_location(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    latitude: float,
+    longitude: float,
+    name: str = "",
+    address: str = "",
+    data: dict[str, Any] | None = None,
+) -> Message:
+    """A location pin, automated like a notice (the same takeover guard)."""
+    pin = {"latitude": latitude, "longitude": longitude, "name": name, "address": address}
+    return _queue_one(
+        session, conversation, Author.SYSTEM, "location", name, (data or {}) | {LOCATION: pin}
+    )
+
+
+def photo_filename(url: str) -> str:
+    """The URL's last path segment when it names an image, else photo.jpg: Green API decides
+    by the extension that the file is an image (docs/providers.md, G20)."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    if name.lower().endswith(_IMAGE_EXTENSIONS) and re.fullmatch(r"[\w.-]{1,100}", name):
+        return name
+    return "photo.jpg"
+
+
+def _queue_one(
+    session: AsyncSession,
+    conversation: Conversation,
+    author: Author,
+    kind: str,
+    text: str,
+    data: dict[str, Any],
+) -> Message:
+    row = Message(
+        id=new_id(),
+        account_id=conversation.account_id,
+        conversation_id=conversation.id,
+        channel_id=conversation.channel_id,
+        direction=Direction.OUT,
+        author=author,
+        kind=kind,
+        text=text,
+        data=data,
+        status=MessageStatus.QUEUED,
+        guard_version=conversation.version,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    conversation.last_message_at = utcnow()
+    live.publish_message(session, row)
+    return row
+
+
 def _queue(
     session: AsyncSession,
     conversation: Conversation,
@@ -103,9 +214,32 @@ def _queue(
     return rows
 
 
+def fail_unsent(session: AsyncSession, messages: list[Message], reason: str) -> None:
+    """Rows just queued that must not leave: failed at once, the reason shown in the thread."""
+    for message in messages:
+        message.status = MessageStatus.FAILED
+        message.error = reason
+        live.publish_status(session, message)
+
+
 def send_on_commit(runtime: Runtime, session: AsyncSession, messages: list[Message]) -> None:
     for message in messages:
         runtime.queue.defer_on_commit(session, SEND_JOB, message_id=str(message.id))
+
+
+async def send_committed(runtime: Runtime, message_ids: list[uuid.UUID]) -> None:
+    """Send rows the caller has just committed, here and in their order, instead of through the
+    send queue (docs/decisions.md, 24). Each passes the same claim as a send job's, so a takeover
+    committed meanwhile still stops it and a job or recovery that got there first sends it
+    alone; a failed send is retried by the send job. What an error or a dead process leaves
+    behind is the recovery's (conversations/recovery.py): a queued row after STALE_QUEUED, a
+    row left sending after SEND_STALE_AFTER_SECONDS."""
+    for message_id in message_ids:
+        try:
+            await send_message(runtime, message_id)
+        except Exception:
+            # The next rows are still tried: each claim is its own statement.
+            logger.exception("send of %s failed before it was recorded", message_id)
 
 
 def guard_holds() -> ColumnElement[bool]:
@@ -121,7 +255,9 @@ def guard_holds() -> ColumnElement[bool]:
     return or_(Message.author == Author.HUMAN, current.exists())
 
 
-async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Channel, str] | None:
+async def _claim(
+    runtime: Runtime, message_id: uuid.UUID
+) -> tuple[Message, Channel, Contact, bool] | None:
     """queued -> sending in one statement, so two workers never send the same row
     (docs/architecture.md, invariant 5).
 
@@ -143,10 +279,11 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
         if getattr(claimed, "rowcount", 0) != 1:
             await _cancel_stale(session, message_id)
             return None
-        # The row, its number and its customer in one read: a send is on every reply's path.
-        message, channel, contact = (
+        # The row, its number, its customer and the window in one read: a send is on every
+        # reply's path.
+        message, channel, contact, wrote_at = (
             await session.execute(
-                select(Message, Channel, Contact)
+                select(Message, Channel, Contact, Conversation.customer_wrote_at)
                 .join(Channel, Channel.id == Message.channel_id)
                 .join(Conversation, Conversation.id == Message.conversation_id)
                 .join(Contact, Contact.id == Conversation.contact_id)
@@ -163,7 +300,15 @@ async def _claim(runtime: Runtime, message_id: uuid.UUID) -> tuple[Message, Chan
             message.error = "the number was disconnected"
             live.publish_status(session, message)
             return None
-        return message, channel, contact.chat_id
+        open_now = window.is_open(adapter_for(runtime.channels, channel.type), wrote_at, utcnow())
+        if not open_now and not message.data.get(window.TEMPLATE):
+            # Never tried free-form outside Meta's window: Graph would refuse it (131047)
+            # after accepting it (docs/decisions.md, 30).
+            message.status = MessageStatus.FAILED
+            message.error = window.CLOSED
+            live.publish_status(session, message)
+            return None
+        return message, channel, contact, open_now
 
 
 async def _cancel_stale(session: AsyncSession, message_id: uuid.UUID) -> None:
@@ -186,11 +331,11 @@ async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:
     claimed = await _claim(runtime, message_id)
     if claimed is None:
         return "skipped"
-    message, channel, chat_id = claimed
-    adapter = adapter_for(runtime.channels, channel.type)
+    message, channel, contact, open_now = claimed
     try:
-        receipt = await adapter.send_text(
-            channel, OutboundMessage(chat_id=chat_id, text=message.text)
+        adapter = adapter_for(runtime.channels, channel.type)
+        receipt = await _deliver(
+            adapter, channel, message, contact.chat_id, open_now=open_now, settings=runtime.settings
         )
     except SendError as exc:
         return await _record_failure(runtime, message, exc)
@@ -209,6 +354,74 @@ async def send_message(runtime: Runtime, message_id: uuid.UUID) -> str:
                 session, message, status=MessageStatus.SENT, error=message.error
             )
     return "sent"
+
+
+async def _deliver(
+    adapter: ChannelAdapter,
+    channel: Channel,
+    message: Message,
+    chat_id: str,
+    *,
+    open_now: bool,
+    settings: Settings,
+) -> SendReceipt:
+    """The row as the provider takes it now: its template when the window is closed, else its
+    file, photo, pin or text."""
+    template = message.data.get(window.TEMPLATE)
+    if isinstance(template, dict) and not open_now and isinstance(adapter, SendsTemplates):
+        return await adapter.send_template(
+            channel,
+            OutboundTemplate(
+                chat_id=chat_id,
+                name=str(template["name"]),
+                language=str(template["language"]),
+                parameters=tuple(str(v) for v in template.get("parameters", [])),
+                parameter_names=tuple(str(v) for v in template.get("parameter_names", [])),
+            ),
+        )
+    attachment, photo, pin = (message.data.get(key) for key in (FILE, IMAGE, LOCATION))
+    if isinstance(attachment, dict):
+        file = OutboundFile(
+            chat_id=chat_id,
+            filename=str(attachment["filename"]),
+            mime=str(attachment["mime"]),
+            content=str(attachment["content"]).encode(),
+            caption=message.text,
+        )
+        return await adapter.send_file(channel, file)
+    if isinstance(photo, dict):
+        url = str(photo["url"])
+        stored = _stored(settings, url)
+        image = OutboundImage(
+            chat_id=chat_id,
+            url=url,
+            filename=stored.name if stored else str(photo["filename"]),
+            caption=message.text,
+            content=stored.content if stored else None,
+            mime=stored.mime if stored else "image/jpeg",
+        )
+        return await adapter.send_image(channel, image)
+    if isinstance(pin, dict):
+        location = OutboundLocation(
+            chat_id=chat_id,
+            latitude=float(pin["latitude"]),
+            longitude=float(pin["longitude"]),
+            name=str(pin.get("name") or ""),
+            address=str(pin.get("address") or ""),
+        )
+        return await adapter.send_location(channel, location)
+    return await adapter.send_text(channel, OutboundMessage(chat_id=chat_id, text=message.text))
+
+
+def _stored(settings: Settings, url: str) -> StoredPhoto | None:
+    """A photo uploaded here goes as its bytes, whether or not the provider could reach this
+    service's URL (docs/decisions.md, 29)."""
+    try:
+        return read_stored_photo(settings.photos.dir, settings.public_base_url, url)
+    except OSError:
+        raise SendError(
+            "the photo's file is no longer stored", status_code=None, retryable=False
+        ) from None
 
 
 async def _record_failure(runtime: Runtime, message: Message, exc: SendError) -> str:

@@ -12,6 +12,7 @@ from whatsapp_assistant.conversations import outbox
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.conversations.scheduled import send as scheduled
 from whatsapp_assistant.conversations.states import MessageStatus, Mode
 from whatsapp_assistant.kit.clock import utcnow
 
@@ -24,7 +25,8 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
     """Defer a reply for every unanswered conversation and a send for every stuck queued message.
 
     At start-up every queued row is stuck (the jobs died with the old process); later only rows
-    older than STALE_QUEUED are, so a send that is about to run is not deferred twice for nothing.
+    older than STALE_QUEUED are, so a row that its reply job or a send job is about to send is not
+    deferred twice for nothing.
     A row left 'sending' by a dead process, with no echo from the provider since, goes back to
     'queued' (the echo would have marked it sent: docs/providers.md, G5).
     """
@@ -72,4 +74,8 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
         outbox.send_on_commit(runtime, session, list(queued))
     if unanswered or queued:
         logger.info("recovery: %d replies, %d sends re-deferred", len(unanswered), len(queued))
+    if startup:
+        # The scheduled rows' jobs died with the old process too; later the sweep has its own
+        # periodic job.
+        await scheduled.sweep(runtime)
     return len(unanswered), len(queued)

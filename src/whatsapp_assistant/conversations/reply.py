@@ -1,7 +1,8 @@
 """The AI reply: debounce, read, draft outside any transaction, commit only if nobody took over.
 
 Invariant 3 lives in `_commit`: one conditional UPDATE checks mode, version and that these
-messages were not answered yet, in the same transaction as the outbox insert.
+messages were not answered yet, in the same transaction as the outbox insert. The rows it
+committed are then sent by this job, each through the outbox's guarded claim.
 """
 
 from __future__ import annotations
@@ -9,21 +10,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from enum import StrEnum
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.ai.errors import LLMRateLimited, LLMRejected, LLMUnavailable
-from whatsapp_assistant.ai.tools import AccountTools
+from whatsapp_assistant.ai.photo_tools import ListingPhotos
 from whatsapp_assistant.ai.types import ReplyDraft
+from whatsapp_assistant.ai.viewing_tools import BOOK_VIEWING, RESCHEDULE_VIEWING
 from whatsapp_assistant.config import LLMSettings
 from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations.assistant_tools import ConversationTools
 from whatsapp_assistant.conversations.handoff import HandoffPlan, escalate, flag_for_agent
 from whatsapp_assistant.conversations.model_calls import PausedTooLong
-from whatsapp_assistant.conversations.models import Conversation
+from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.runtime import REPLY_JOB, Runtime
-from whatsapp_assistant.conversations.snapshot import VOICE_NOTE_TEMPLATE, Snapshot, read_snapshot
+from whatsapp_assistant.conversations.scheduled.plan import schedule_followups
+from whatsapp_assistant.conversations.snapshot import (
+    LISTINGS,
+    OFFER,
+    VOICE_NOTE_TEMPLATE,
+    Snapshot,
+    offer_data,
+    read_snapshot,
+)
 from whatsapp_assistant.conversations.states import Author, Mode
 from whatsapp_assistant.escalation import messages, rules
 from whatsapp_assistant.kit.clock import utcnow
@@ -93,18 +105,29 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
     if detection is not None:
         plan = HandoffPlan(detection.reason, snapshot.pending_text, f"rules:{detection.rule}")
         return await _hand_off(runtime, snapshot, plan, data={"rule": detection.rule})
-    draft = await _draft_with_retries(runtime, snapshot)
+    tools = ConversationTools(
+        runtime,
+        snapshot.account_id,
+        snapshot.conversation_id,
+        snapshot.version,
+        offer=snapshot.request.offer,
+        viewings=snapshot.request.viewings,
+        listings=snapshot.request.listings,
+    )
+    draft = await _draft_with_retries(runtime, snapshot, tools)
     if draft is None:
         plan = HandoffPlan("ai_unavailable", "the AI did not answer", "system")
         return await _hand_off(runtime, snapshot, plan, data={}, holding=True)
-    data = _draft_data(draft)
+    data = _draft_data(draft, tools)
     if draft.handoff is not None:
         plan = HandoffPlan(draft.handoff.reason, draft.handoff.detail, "ai")
         return await _hand_off(runtime, snapshot, plan, data=data)
-    return await _commit(runtime, snapshot, draft.text, data=data)
+    return await _commit(runtime, snapshot, draft.text, data=data, photos=tools.photos)
 
 
-async def _draft_with_retries(runtime: Runtime, snapshot: Snapshot) -> ReplyDraft | None:
+async def _draft_with_retries(
+    runtime: Runtime, snapshot: Snapshot, tools: ConversationTools
+) -> ReplyDraft | None:
     """A draft, or None to hand the conversation over (dropped by the guard after a takeover).
 
     Outages (timeouts, 5xx) are tried again `LLM_OUTAGE_RETRIES` times with backoff. A rate
@@ -113,7 +136,6 @@ async def _draft_with_retries(runtime: Runtime, snapshot: Snapshot) -> ReplyDraf
     `LLM_RATE_LIMIT_GIVE_UP_SECONDS` after it first asked for the model.
     """
     llm = runtime.settings.llm
-    tools = AccountTools(runtime.db, snapshot.account_id)
     give_up_at = asyncio.get_running_loop().time() + llm.rate_limit_give_up_seconds
     outages = rate_limits = 0
     while True:
@@ -169,13 +191,22 @@ async def _taken_over(runtime: Runtime, snapshot: Snapshot) -> bool:
     return row is None or row.mode != Mode.AI or row.version != snapshot.version
 
 
-def _draft_data(draft: ReplyDraft) -> dict[str, object]:
-    return {
+def _draft_data(draft: ReplyDraft, tools: ConversationTools) -> dict[str, object]:
+    data: dict[str, object] = {
         "provider": draft.provider,
         "model": draft.model,
         "offline": draft.offline,
         "tools": [call.name for call in draft.tool_calls],
     }
+    # The listings the reply names, of those its searches found: "the flat" in the next
+    # message, and a follow-up, refer to these.
+    named = [str(listing) for listing, title in tools.shown.items() if title in draft.text]
+    if named:
+        data[LISTINGS] = named
+    offer = draft.offer or tools.offer_made
+    if offer is not None:
+        data[OFFER] = offer_data(offer)
+    return data
 
 
 async def _hand_off(
@@ -229,6 +260,32 @@ async def _read(runtime: Runtime, conversation_id: uuid.UUID) -> Snapshot | Outc
     return snapshot if snapshot is not None else Outcome.NOTHING_TO_ANSWER
 
 
+def _queue_photos(
+    session: AsyncSession,
+    conversation: Conversation,
+    photos: Sequence[ListingPhotos],
+    data: dict[str, object],
+) -> list[Message]:
+    """Each chosen listing's photos, its title under the first."""
+    meta = {key: data[key] for key in ("provider", "model", "offline") if key in data}
+    return [
+        outbox.queue_image(
+            session,
+            conversation,
+            url=url,
+            caption=chosen.title if index == 0 else "",
+            data=meta | {"listing": str(chosen.property_id)},
+        )
+        for chosen in photos
+        for index, url in enumerate(chosen.urls)
+    ]
+
+
+def _booked(data: dict[str, object]) -> bool:
+    tools = data.get("tools")
+    return isinstance(tools, list) and bool({BOOK_VIEWING, RESCHEDULE_VIEWING} & set(tools))
+
+
 async def _commit(
     runtime: Runtime,
     snapshot: Snapshot,
@@ -237,6 +294,7 @@ async def _commit(
     data: dict[str, object],
     plan: HandoffPlan | None = None,
     flag: str | None = None,
+    photos: Sequence[ListingPhotos] = (),
 ) -> Outcome:
     async with runtime.db.session_scope() as session:
         guard = await session.execute(
@@ -266,12 +324,41 @@ async def _commit(
         # queued under the version the escalation leaves, so a takeover after it still cancels it.
         alerts = [] if plan is None else await escalate(session, conversation, snapshot, plan)
         author = Author.SYSTEM if plan is not None or flag is not None else Author.AI
-        rows = outbox.queue_automated(
-            session, conversation, text, author=author, max_length=snapshot.max_length, data=data
+        # An empty draft says nothing of its own: what it did (a booking) sent its own notice.
+        rows = (
+            outbox.queue_automated(
+                session,
+                conversation,
+                text,
+                author=author,
+                max_length=snapshot.max_length,
+                data=data,
+            )
+            if text.strip()
+            else []
         )
         rows += alerts
+        if author == Author.AI:
+            # After the text, in the same commit and under the same guard: a takeover before
+            # they leave cancels them with it (docs/decisions.md, 29).
+            rows += _queue_photos(session, conversation, photos, data)
+        if author == Author.AI and rows and not _booked(data):
+            # The ladder starts again from this message, in its transaction, naming the listings
+            # this reply named, or else those named before it (docs/decisions.md, 25). A reply
+            # that booked ends it instead (viewing_changes cancelled it with the booking).
+            named = data.get(LISTINGS)
+            listings = [str(item) for item in named] if isinstance(named, list) else []
+            await schedule_followups(
+                session,
+                conversation,
+                queue=runtime.queue,
+                listings=listings or [str(item) for item in snapshot.request.listings],
+            )
         await session.flush()
-        outbox.send_on_commit(runtime, session, rows)
+        committed = [row.id for row in rows]
+    # Sent by this job, not the send queue: a committed reply never waits for a send slot
+    # (docs/architecture.md, invariant 9; docs/decisions.md, 24).
+    await outbox.send_committed(runtime, committed)
     if flag is not None:
         return Outcome.ASKED_TO_TYPE
     return Outcome.HANDED_OFF if plan else Outcome.QUEUED

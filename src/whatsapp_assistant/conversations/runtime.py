@@ -14,8 +14,12 @@ from whatsapp_assistant.infra.queue import JobQueue
 
 REPLY_JOB = "conversations.reply"
 SEND_JOB = "messages.send"
+MARK_READ_JOB = "messages.mark_read"
 RECOVER_JOB = "maintenance.recover"
 AUTO_RESUME_JOB = "conversations.auto_resume"
+SCHEDULED_JOB = "scheduled.send"
+SWEEP_JOB = "scheduled.sweep"
+BACKFILL_JOB = "channels.backfill"
 
 
 @dataclass

@@ -12,15 +12,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.accounts import service as accounts
 from whatsapp_assistant.accounts.models import Account, Persona
-from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
+from whatsapp_assistant.ai.types import (
+    FOLLOWUP,
+    BookedViewing,
+    PersonaSpec,
+    ReplyRequest,
+    SlotOffer,
+    Turn,
+)
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import ChannelRegistry, adapter_for
 from whatsapp_assistant.conversations.language import resolve
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus
+from whatsapp_assistant.properties.models import Property
+from whatsapp_assistant.scheduling.models import ACTIVE_STATUSES, Viewing
+from whatsapp_assistant.scheduling.service import time_zone
 
 UNANSWERABLE_KINDS = ("reaction", "sticker", "unsupported", "poll_update", "call")
 VOICE_NOTE_TEMPLATE = "voice_note"  # data["template"] of the notice asking to type instead
+LISTINGS = "listings"  # data of an AI reply: the ids of the listings it named, in order
+OFFER = "offer"  # data of an AI reply: the viewing times it offered (offer_data)
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,8 @@ async def read_snapshot(
     read = await _pending_messages(session, conversation)
     if read is None:
         return None
-    pending, (contact, channel, account, persona, newest_out) = read
+    pending, (contact, channel, account, persona, newest_out, has_viewings) = read
+    turns, listings = await _history(session, conversation, history)
     return Snapshot(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -64,10 +77,13 @@ async def read_snapshot(
         pending_text="\n".join(m.text for m in pending if m.text),
         request=ReplyRequest(
             persona=PersonaSpec.from_model(persona),
-            history=await _history(session, conversation, history),
+            history=turns,
             contact_name=contact.name,
             language=conversation.language,
             language_pinned=conversation.language_pinned,
+            listings=listings,
+            offer=offer_of(newest_out),
+            viewings=await booked_viewings(session, conversation) if has_viewings else (),
         ),
         only_undecryptable=all(m.kind == "undecryptable" for m in pending),
         opted_out=contact.opted_out_at is not None,
@@ -89,14 +105,16 @@ class _Context(NamedTuple):
     account: Account
     persona: Persona
     newest_out: dict[str, Any] | None  # data of the newest message to the customer
+    has_viewings: bool  # requested or confirmed ones: only then are they read
 
 
 async def _pending_messages(
     session: AsyncSession, conversation: Conversation
 ) -> tuple[list[Message], _Context] | None:
     """The unanswered customer messages, oldest first, each row carrying the conversation's
-    contact, channel, account and persona and the newest outgoing message's data: one statement
-    where one each cost six round trips in every reply. None when nothing is pending."""
+    contact, channel, account and persona, the newest outgoing message's data and whether a
+    viewing is booked: one statement where one each cost seven round trips in every reply. None
+    when nothing is pending."""
     newest_out = (
         select(Message.data)
         .where(Message.conversation_id == conversation.id, Message.direction == Direction.OUT)
@@ -104,8 +122,13 @@ async def _pending_messages(
         .limit(1)
         .scalar_subquery()
     )
+    active_viewing = (
+        select(Viewing.id)
+        .where(Viewing.conversation_id == conversation.id, Viewing.status.in_(ACTIVE_STATUSES))
+        .exists()
+    )
     stmt = (
-        select(Message, Contact, Channel, Account, Persona, newest_out)
+        select(Message, Contact, Channel, Account, Persona, newest_out, active_viewing)
         .join(Account, Account.id == Message.account_id)
         .join(Contact, (Contact.account_id == Account.id) & (Contact.id == conversation.contact_id))
         .join(Channel, (Channel.account_id == Account.id) & (Channel.id == conversation.channel_id))
@@ -122,10 +145,11 @@ async def _pending_messages(
     rows = (await session.execute(stmt.order_by(Message.created_at))).all()
     if not rows:
         return None
-    _, contact, channel, account, persona, data = rows[0]
+    _, contact, channel, account, persona, data, has_viewings = rows[0]
     if persona is None:  # an account without one gets the default, as everywhere
         persona = await accounts.get_persona(session, conversation.account_id)
-    return [row[0] for row in rows], _Context(contact, channel, account, persona, data)
+    context = _Context(contact, channel, account, persona, data, bool(has_viewings))
+    return [row[0] for row in rows], context
 
 
 def _asks_to_type(data: dict[str, Any] | None) -> bool:
@@ -133,8 +157,71 @@ def _asks_to_type(data: dict[str, Any] | None) -> bool:
     return data is not None and data.get("template") == VOICE_NOTE_TEMPLATE
 
 
-async def _history(session: AsyncSession, conversation: Conversation, limit: int) -> list[Turn]:
-    """The last `limit` messages as turns: customer text is data in messages, never the prompt."""
+def offer_of(data: dict[str, Any] | None) -> SlotOffer | None:
+    """The viewing times the newest message to the customer offered (reply data["offer"])."""
+    offer = (data or {}).get(OFFER)
+    if not isinstance(offer, dict):
+        return None
+    try:
+        viewing = offer.get("viewing_id")
+        return SlotOffer(
+            property_id=uuid.UUID(str(offer["property_id"])),
+            title=str(offer["title"]),
+            zone=str(offer["zone"]),
+            slots=tuple(datetime.fromisoformat(str(slot)) for slot in offer["slots"]),
+            viewing_id=uuid.UUID(str(viewing)) if viewing else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None  # an offer written by an older version: nothing to read against
+
+
+def offer_data(offer: SlotOffer) -> dict[str, object]:
+    """The reply data["offer"] that offer_of reads back."""
+    return {
+        "property_id": str(offer.property_id),
+        "title": offer.title,
+        "zone": offer.zone,
+        "slots": [slot.isoformat() for slot in offer.slots],
+        "viewing_id": str(offer.viewing_id) if offer.viewing_id else None,
+    }
+
+
+async def booked_viewings(
+    session: AsyncSession, conversation: Conversation
+) -> tuple[BookedViewing, ...]:
+    """The conversation's requested and confirmed viewings, soonest first."""
+    stmt = (
+        select(Viewing, Property.title)
+        .join(Property, (Property.id == Viewing.property_id))
+        .where(
+            Viewing.account_id == conversation.account_id,
+            Viewing.conversation_id == conversation.id,
+            Viewing.status.in_(ACTIVE_STATUSES),
+        )
+        .order_by(Viewing.starts_at)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return ()
+    zone = await time_zone(session, conversation.account_id)
+    return tuple(
+        BookedViewing(
+            id=viewing.id,
+            property_id=viewing.property_id,
+            title=title,
+            starts_at=viewing.starts_at,
+            status=viewing.status,
+            zone=zone,
+        )
+        for viewing, title in rows
+    )
+
+
+async def _history(
+    session: AsyncSession, conversation: Conversation, limit: int
+) -> tuple[list[Turn], tuple[uuid.UUID, ...]]:
+    """The last `limit` messages as turns: customer text is data in messages, never the prompt;
+    and the listings the newest reply that named some named (data["listings"])."""
     stmt = (
         select(Message)
         .where(
@@ -155,7 +242,11 @@ async def _history(session: AsyncSession, conversation: Conversation, limit: int
         Turn(role="user" if m.author == Author.CUSTOMER else "assistant", text=_as_text(m))
         for m in _unanswered_after_ai_replies(rows, conversation.answered_through)
     ]
-    return [turn for turn in turns if turn.text]
+    named: list[object] = next(
+        (m.data[LISTINGS] for m in reversed(rows) if m.data.get(LISTINGS)), []
+    )
+    listings = tuple(uuid.UUID(str(listing)) for listing in named)
+    return [turn for turn in turns if turn.text], listings
 
 
 def _unanswered_after_ai_replies(
@@ -193,3 +284,21 @@ def _as_text(message: Message) -> str:
         caption = f": {message.text}" if message.text else ""
         return f"[{message.kind} sent{caption}]"
     return message.text
+
+
+async def followup_request(
+    session: AsyncSession, conversation: Conversation, contact: Contact, *, history: int
+) -> ReplyRequest:
+    """What the model needs to write a follow-up: the conversation so far, which ends with the
+    assistant's unanswered message, and the task (ai/prompt.py turns it into one instruction)."""
+    persona = await accounts.get_persona(session, conversation.account_id)
+    turns, listings = await _history(session, conversation, history)
+    return ReplyRequest(
+        persona=PersonaSpec.from_model(persona),
+        history=turns,
+        listings=listings,
+        contact_name=contact.name,
+        language=conversation.language,
+        language_pinned=conversation.language_pinned,
+        task=FOLLOWUP,
+    )

@@ -8,7 +8,7 @@ from sqlalchemy import Enum
 
 
 class Mode(StrEnum):
-    """Who answers: the assistant, or a person (docs/architecture.md docs/architecture.md, invariant
+    """Who answers: the assistant, or a person (docs/architecture.md, invariant
     3)."""
 
     AI = "ai"
@@ -29,7 +29,7 @@ class Author(StrEnum):
 
 class MessageStatus(StrEnum):
     """Inbound rows are `received`; outbound ones move queued → sending → sent → delivered → read,
-    or end `failed` or `cancelled` (docs/architecture.md docs/architecture.md, invariant 5)."""
+    or end `failed` or `cancelled` (docs/architecture.md, invariant 5)."""
 
     RECEIVED = "received"
     QUEUED = "queued"

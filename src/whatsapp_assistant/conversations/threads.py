@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -59,10 +59,19 @@ class Thread:
 
 
 async def open_thread(
-    session: AsyncSession, channel: Channel, chat_id: str, *, name: str = ""
+    session: AsyncSession,
+    channel: Channel,
+    chat_id: str,
+    *,
+    name: str = "",
+    phone: str | None = None,
 ) -> Thread:
-    """`open_conversation`, with its contact and whether it was created just now."""
-    contact = await _upsert_contact(session, channel, chat_id, name=name)
+    """`open_conversation`, with its contact and whether it was created just now.
+
+    `phone` is the customer's number when the chat id is not one (a Meta user id): it fills
+    the contact's number if it has none yet, and may be absent (docs/decisions.md, 27).
+    """
+    contact = await _upsert_contact(session, channel, chat_id, name=name, phone=phone)
     conversation, opened = await _upsert_conversation(session, channel, contact, chat_id)
     return Thread(conversation, contact, opened)
 
@@ -83,10 +92,13 @@ _CONVERSATION_COLUMNS = ("id", "account_id", "channel_id", "contact_id", "is_gro
 @cache
 def _contact_upsert(dialect: str) -> ReturningInsert[Any]:
     stmt = insert_for(dialect, Contact).values(bound_values(Contact, _CONTACT_COLUMNS))
-    # A name learnt later fills an empty one; a name the contact has is kept.
+    # A name or number learnt later fills an empty one; what the contact has is kept.
     return stmt.on_conflict_do_update(
         index_elements=[Contact.channel_id, Contact.chat_id],
-        set_={"name": case((Contact.name == "", stmt.excluded.name), else_=Contact.name)},
+        set_={
+            "name": case((Contact.name == "", stmt.excluded.name), else_=Contact.name),
+            "phone": func.coalesce(Contact.phone, stmt.excluded.phone),
+        },
     ).returning(Contact)
 
 
@@ -103,7 +115,7 @@ def _conversation_upsert(dialect: str) -> ReturningInsert[Any]:
 
 
 async def _upsert_contact(
-    session: AsyncSession, channel: Channel, chat_id: str, *, name: str
+    session: AsyncSession, channel: Channel, chat_id: str, *, name: str, phone: str | None
 ) -> Contact:
     now = utcnow()
     values = {
@@ -111,7 +123,7 @@ async def _upsert_contact(
         "account_id": channel.account_id,
         "channel_id": channel.id,
         "chat_id": chat_id,
-        "phone": phone_from_chat_id(chat_id),
+        "phone": phone_from_chat_id(chat_id) or phone,
         "name": name,
         "created_at": now,
         "updated_at": now,

@@ -6,6 +6,7 @@ Which language to write in is the conversation's (conversations/language.py), ne
 from __future__ import annotations
 
 from whatsapp_assistant.ai.language import LANGUAGES
+from whatsapp_assistant.kit.languages import or_english
 
 STYLES = ("professional", "friendly", "casual", "premium")
 
@@ -94,13 +95,15 @@ _REASON_LABELS = {
     "human_request": "asked for a person",
     "ai_unavailable": "the AI could not answer",
     "voice_note": "sent a voice message nobody has listened to",
+    "viewing_request": "a viewing to approve",
+    "missed_message": "wrote while the assistant was offline, too long ago to answer",
     "other": "needs your reply",
 }
 EXCERPT_LENGTH = 160
 
 
 def _language(language: str) -> str:
-    return language if language in LANGUAGES else "en"
+    return or_english(language)
 
 
 def _style(style: str) -> str:
@@ -171,3 +174,15 @@ def agent_alert_text(*, customer: str, reason: str, excerpt: str) -> str:
         lines.append(f"“{quoted}”")
     lines.append("Open the conversation in your inbox to reply.")
     return "\n".join(lines)
+
+
+def viewing_alert_text(*, customer: str, change: str, listing: str, when: str) -> str:
+    """The agent's note of a viewing the assistant booked, moved or cancelled for a customer."""
+    who = " ".join(customer.split()) or "A customer"
+    what = {
+        "confirmed": "booked a viewing",
+        "requested": "asks to book a viewing (needs your approval)",
+        "rescheduled": "moved their viewing",
+        "cancelled": "cancelled their viewing",
+    }.get(change, change)
+    return f"📅 {who} {what}: {listing}, {when}.\nSee it on your Viewings page."

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import procrastinate
 from procrastinate.job_context import JobContext
 
-from whatsapp_assistant.conversations import auto_resume, outbox, recovery, reply
+from whatsapp_assistant.conversations import (
+    auto_resume,
+    backfill,
+    outbox,
+    read_receipts,
+    recovery,
+    reply,
+)
 from whatsapp_assistant.conversations.runtime import (
     AUTO_RESUME_JOB,
+    BACKFILL_JOB,
+    MARK_READ_JOB,
     RECOVER_JOB,
     REPLY_JOB,
+    SCHEDULED_JOB,
     SEND_JOB,
+    SWEEP_JOB,
     Runtime,
 )
+from whatsapp_assistant.conversations.scheduled import send as scheduled
 
 
 def _runtime(context: JobContext) -> Runtime:
@@ -42,6 +55,21 @@ def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) 
     async def send_job(context: JobContext, message_id: str) -> None:
         await outbox.send_message(_runtime(context), uuid.UUID(message_id))
 
+    @app.task(name=MARK_READ_JOB, queue="send", pass_context=True)
+    async def mark_read_job(context: JobContext, channel_id: str, provider_message_id: str) -> None:
+        await read_receipts.mark_read(_runtime(context), uuid.UUID(channel_id), provider_message_id)
+
+    # On the reply queue: a follow-up may be written by the model, long work that sends must
+    # not wait behind (docs/architecture.md, invariant 9).
+    @app.task(name=SCHEDULED_JOB, queue="reply", pass_context=True)
+    async def scheduled_job(context: JobContext, scheduled_id: str) -> None:
+        await scheduled.send_due(_runtime(context), uuid.UUID(scheduled_id))
+
+    @app.periodic(cron=recovery_cron(recovery_every_seconds), periodic_id="scheduled_sweep")
+    @app.task(name=SWEEP_JOB, queue="maintenance", pass_context=True, queueing_lock="sweep")
+    async def sweep_job(context: JobContext, timestamp: int) -> None:
+        await scheduled.sweep(_runtime(context))
+
     @app.periodic(cron=recovery_cron(recovery_every_seconds), periodic_id="recover")
     @app.task(name=RECOVER_JOB, queue="maintenance", pass_context=True, queueing_lock="recover")
     async def recover_job(context: JobContext, timestamp: int) -> None:
@@ -53,3 +81,15 @@ def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) 
     )
     async def auto_resume_job(context: JobContext, timestamp: int) -> None:
         await auto_resume.resume_due(_runtime(context))
+
+    # Reads Green API's journal at one request a second: maintenance work, never a reply's slot.
+    @app.task(name=BACKFILL_JOB, queue="maintenance", pass_context=True)
+    async def backfill_job(
+        context: JobContext, channel_id: str, minutes: int, since_created: bool = False
+    ) -> None:
+        await backfill.backfill(
+            _runtime(context),
+            uuid.UUID(channel_id),
+            since=timedelta(minutes=minutes),
+            since_created=since_created,
+        )

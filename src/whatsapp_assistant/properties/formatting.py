@@ -95,7 +95,11 @@ def format_listing(prop: Property, index: int | None = None, *, language: str = 
     return "\n".join(lines)
 
 
-def format_listings(props: Sequence[Property], *, language: str = "en") -> str:
+def format_listings(
+    props: Sequence[Property], *, language: str = "en", with_ids: bool = False
+) -> str:
+    """The listings numbered; `with_ids` (for the model, never the customer) adds each id."""
     return "\n\n".join(
-        format_listing(prop, i, language=language) for i, prop in enumerate(props, start=1)
+        format_listing(prop, i, language=language) + (f"\n   id: {prop.id}" if with_ids else "")
+        for i, prop in enumerate(props, start=1)
     )

@@ -29,6 +29,7 @@ __all__ = ["MAX_CSV_BYTES", "ImportReport", "RowError", "decode_csv", "import_cs
 MAX_CSV_BYTES = 5 * 1024 * 1024
 COLUMNS = frozenset(PropertyCreate.model_fields)
 _ALIASES = {"neighbourhood": "neighborhood", "area": "area_sqm", "ref": "reference"}
+_ALIASES |= {"photos": "photo_urls"}
 _DELIMITERS = (",", ";", "\t")
 _MAX_AMOUNT_CHARS = 64
 _FLUSH_EVERY = 200  # rows per INSERT batch: bounded memory, few round trips
@@ -249,6 +250,9 @@ def _row_values(cells: dict[str, str]) -> dict[str, object]:
         values["viewings"] = cells["viewings"].strip().lower()
     if "features" in values:
         values["features"] = [f.strip() for f in re.split(r"[;|]", cells["features"]) if f.strip()]
+    if "photo_urls" in values:
+        # A URL holds neither a space nor a bar: a cell lists them separated by either.
+        values["photo_urls"] = [url for url in re.split(r"[\s|]+", cells["photo_urls"]) if url]
     return values
 
 

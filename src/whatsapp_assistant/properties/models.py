@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
@@ -65,6 +75,8 @@ class Property(IdMixin, TimestampMixin, TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="available", index=True)
     url: Mapped[str | None] = mapped_column(String(500))
     viewings: Mapped[str] = mapped_column(String(10), default="on", server_default="on")
+    # In the order they are sent to a customer (docs/decisions.md, 29).
+    photo_urls: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     # Derived, never written by hand: the accent- and case-folded text that search matches
     # (docs/decisions.md, 6), kept by the mapper events below on every insert and update.
     # Deferred: only SQL reads them, so a page of listings does not carry their text back.

@@ -35,6 +35,20 @@ def _fits_url_column(url: HttpUrl) -> HttpUrl:
 
 ListingUrl = Annotated[HttpUrl, AfterValidator(_fits_url_column)]
 
+# A listing's photos, sent to customers in this order (docs/decisions.md, 29): http(s) only,
+# as WhatsApp fetches them by URL.
+MAX_PHOTOS = 10
+MAX_PHOTO_URL_CHARS = 2000
+
+
+def _fits_photo_url(url: HttpUrl) -> HttpUrl:
+    if len(str(url)) > MAX_PHOTO_URL_CHARS:
+        raise ValueError(f"URL should have at most {MAX_PHOTO_URL_CHARS} characters")
+    return url
+
+
+PhotoUrl = Annotated[HttpUrl, AfterValidator(_fits_photo_url)]
+
 
 def places_list(value: object) -> object:
     """One place or several: a lone string (or None) is a list of one (or none), blanks dropped."""
@@ -71,6 +85,7 @@ class PropertyBase(_Input):
     status: PropertyStatus = "available"
     url: ListingUrl | None = None
     viewings: ViewingPolicy = "on"
+    photo_urls: list[PhotoUrl] = Field(default_factory=list, max_length=MAX_PHOTOS)
 
     @field_validator("property_type")
     @classmethod
@@ -102,6 +117,8 @@ class PropertyUpdate(_Input):
     status: PropertyStatus | None = None
     url: ListingUrl | None = None
     viewings: ViewingPolicy | None = None
+    # The whole list: sending fewer URLs removes the others, [] removes every photo.
+    photo_urls: list[PhotoUrl] | None = Field(default=None, max_length=MAX_PHOTOS)
 
     # None means "leave out" for these columns, which are NOT NULL: an explicit null is a field
     # error, not a database error (docs/architecture.md, invariant 7). Validators only run on fields
@@ -117,6 +134,7 @@ class PropertyUpdate(_Input):
         "features",
         "status",
         "viewings",
+        "photo_urls",
     )
     @classmethod
     def _not_null(cls, value: object) -> object:
@@ -146,6 +164,7 @@ class PropertyRead(BaseModel):
     status: str
     url: str | None
     viewings: ViewingPolicy
+    photo_urls: list[str]
     created_at: datetime
     updated_at: datetime
 

@@ -27,6 +27,9 @@ def _dump(data: PropertyCreate | PropertyUpdate, *, partial: bool) -> dict[str, 
     values = data.model_dump(exclude_unset=partial, mode="python")
     if values.get("url") is not None:
         values["url"] = str(values["url"])
+    photos = values.get("photo_urls")
+    if isinstance(photos, list):
+        values["photo_urls"] = [str(url) for url in photos]
     if isinstance(values.get("property_type"), str):
         values["property_type"] = normalise_property_type(str(values["property_type"]))
     return values

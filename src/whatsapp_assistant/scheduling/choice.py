@@ -19,9 +19,8 @@ from zoneinfo import ZoneInfo
 
 from dateparser.search import search_dates
 
+from whatsapp_assistant.kit.languages import LANGUAGES, mixed_order
 from whatsapp_assistant.kit.text import fold
-
-LANGUAGES = ("en", "es", "pt")
 
 # An ordinal counts as a position after an article or before a noun such as "one"/"opção";
 # Portuguese "a segunda-feira" / "na segunda" stay Monday.
@@ -114,12 +113,6 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[?!¿¡,;\"()]+|\.(?!\d)", " ", plain).split())
 
 
-def _languages(language: str) -> tuple[str, ...]:
-    """The message's language first, then the others: customers mix them."""
-    others = tuple(other for other in LANGUAGES if other != language)
-    return (language, *others) if language in LANGUAGES else others
-
-
 def _alternatives(words: Iterable[str]) -> str:
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
@@ -156,7 +149,7 @@ def _position(text: str, language: str) -> int | None:
     """The offered slot named by its place: "the second one", "la primera", "2", "opção 3"."""
     if number := _NUMBER.fullmatch(text):
         return int(number.group(1)) - 1
-    for lang in _languages(language):
+    for lang in mixed_order(language):
         if found := _ORDINAL[lang].search(text):
             return ORDINALS[lang][found.group(1) or found.group(2)]
         if text in ORDINALS[lang] and text not in DAY_NAMES_TOO.get(language, ()):
@@ -166,7 +159,7 @@ def _position(text: str, language: str) -> int | None:
 
 def _part(text: str, language: str) -> tuple[str | None, str]:
     """The part of day said, and the text without it (so "mañana" is left for the day)."""
-    for lang in _languages(language):
+    for lang in mixed_order(language):
         if found := _PART[lang].search(text):
             return PARTS_OF_DAY[lang][found.group(0)], _without(text, found)
     return None, text
@@ -206,7 +199,7 @@ def _dates(text: str, language: str, local_now: datetime) -> list[tuple[str, dat
         "RELATIVE_BASE": local_now.replace(tzinfo=None),
         "PREFER_DATES_FROM": "future",
     }
-    languages = [language] if language in LANGUAGES else list(LANGUAGES)
+    languages: list[str] = [language] if language in LANGUAGES else list(LANGUAGES)
     found = search_dates(text, languages=languages, settings=settings) or []
     # Two-letter fragments are English weekday abbreviations found inside words ("we" read
     # as Wednesday in "can we move it?"); a bare number is not a day.

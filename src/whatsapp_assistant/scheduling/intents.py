@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from whatsapp_assistant.kit.languages import mixed_order
 from whatsapp_assistant.kit.text import fold
 
 ViewingIntent = Literal["cancel", "reschedule"]
@@ -85,20 +86,21 @@ VIEWING_REQUEST: dict[str, tuple[str, ...]] = {
     "en": (
         r"viewings?",
         r"visit\w*",
-        r"(see|view) (it|the (flat|house|apartment|place|property)|this|that|them)",
+        r"(see|view) (it|this|that|them|the( [\w-]+){0,2} "
+        r"(flat|house|apartment|place|property|home|villa|studio|loft|penthouse|t\d))",
         r"(book|arrange|schedule) a (viewing|visit|tour)",
         r"tour",
     ),
     "es": (
         r"visita\w*",
         r"ver(lo|la|los|las)",
-        r"ver (el|la) (piso|casa|apartamento)",
+        r"ver (el|la|ese|esa|este|esta)( [\w-]+){0,2} (piso|casa|apartamento|atico|estudio|chalet)",
         r"(puedo|podemos|podria|quiero|quisiera) ver",
     ),
     "pt": (
         r"visita\w*",
         r"ve-l[oa]s?",
-        r"ver (o|a) (apartamento|casa|imovel|t\d)",
+        r"ver (o|a|esse|essa|este|esta)( [\w-]+){0,2} (apartamento|casa|imovel|moradia|t\d)",
         r"(posso|podemos|poderia|quero|queria|gostaria de) ver",
     ),
 }
@@ -126,14 +128,9 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w'\s-]+", " ", plain).split())
 
 
-def _languages(language: str) -> tuple[str, ...]:
-    others = tuple(other for other in RESCHEDULE if other != language)
-    return (language, *others) if language in RESCHEDULE else others
-
-
 def _says(patterns: dict[str, re.Pattern[str]], text: str, language: str) -> bool:
     normalised = _normalise(text)
-    return any(patterns[lang].search(normalised) for lang in _languages(language))
+    return any(patterns[lang].search(normalised) for lang in mixed_order(language))
 
 
 def viewing_intent(text: str, language: str) -> ViewingIntent | None:

@@ -13,9 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_assistant.db.engine import dialect_insert
 from whatsapp_assistant.db.tenancy import for_account
 from whatsapp_assistant.scheduling.defaults import DEFAULT_RULES, DEFAULT_WEEK
+from whatsapp_assistant.scheduling.facts import zone_info
 from whatsapp_assistant.scheduling.models import DateOff, HoursKind, Schedule, WeeklyHours
 from whatsapp_assistant.scheduling.schemas import AvailabilityData, ScheduleData, week_of
-from whatsapp_assistant.scheduling.slots import Interval, Rules, WeeklyRange, free_slots
+from whatsapp_assistant.scheduling.slots import (
+    Interval,
+    Rules,
+    WeeklyRange,
+    free_slots,
+    last_open,
+    next_open,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,14 @@ class Calendar:
             end=end,
             now=now,
         )
+
+    def next_open(self, at: datetime) -> datetime:
+        """`at` inside business hours, else the next opening (in the account's zone)."""
+        return next_open(self.business_hours, zone_info(self.rules.time_zone), at)
+
+    def last_open(self, at: datetime) -> datetime:
+        """`at` inside business hours, else the last minute before the latest closing."""
+        return last_open(self.business_hours, zone_info(self.rules.time_zone), at)
 
 
 async def load_calendar(session: AsyncSession, account_id: uuid.UUID) -> Calendar:
@@ -158,6 +174,12 @@ async def find_free_slots(
     """The account's free viewing starts in [start, end); `busy` are the times already taken."""
     calendar = await load_calendar(session, account_id)
     return calendar.free(start=start, end=end, now=now, busy=busy)
+
+
+async def time_zone(session: AsyncSession, account_id: uuid.UUID) -> str:
+    """The account's zone alone, in one read: what a text about a viewing needs of the schedule."""
+    stmt = for_account(select(Schedule.time_zone), Schedule, account_id)
+    return (await session.execute(stmt)).scalar_one_or_none() or DEFAULT_RULES.time_zone
 
 
 async def _find_schedule(session: AsyncSession, account_id: uuid.UUID) -> Schedule | None:

@@ -106,3 +106,57 @@ def _instant(day: date, offset: int, zone: ZoneInfo) -> datetime | None:
     if moment.astimezone(zone).replace(tzinfo=None) != wall:
         return None
     return moment
+
+
+def _ranges_on(day: date, weekly: Iterable[WeeklyRange], zone: ZoneInfo) -> Iterator[Interval]:
+    """The day's weekly ranges as UTC intervals; a bound a DST change skips moves to the
+    wall time's first instant after it (zoneinfo's reading of a skipped wall time)."""
+    for weekly_range in weekly:
+        if weekly_range.weekday != day.weekday():
+            continue
+        begin = datetime.combine(day, time()) + timedelta(minutes=weekly_range.start)
+        finish = datetime.combine(day, time()) + timedelta(minutes=weekly_range.end)
+        yield (
+            begin.replace(tzinfo=zone).astimezone(UTC),
+            finish.replace(tzinfo=zone).astimezone(UTC),
+        )
+
+
+def next_open(weekly: Collection[WeeklyRange], zone: ZoneInfo, at: datetime) -> datetime:
+    """`at` when it falls inside the weekly ranges, else the next start of one. Without any
+    range the hours do not restrict (every moment is open)."""
+    if at.tzinfo is None:
+        raise ValueError("next_open takes an aware datetime")
+    if not weekly:
+        return at
+    day = at.astimezone(zone).date()
+    for offset in range(8):
+        starts = []
+        for begin, finish in _ranges_on(day + timedelta(days=offset), weekly, zone):
+            if begin <= at < finish:
+                return at
+            if begin > at:
+                starts.append(begin)
+        if starts:
+            return min(starts)
+    return at  # unreachable: a non-empty week opens within 8 days
+
+
+def last_open(weekly: Collection[WeeklyRange], zone: ZoneInfo, at: datetime) -> datetime:
+    """`at` when it falls inside the weekly ranges, else the last minute of the latest range
+    that closed before it. Without any range every moment is open."""
+    if at.tzinfo is None:
+        raise ValueError("last_open takes an aware datetime")
+    if not weekly:
+        return at
+    day = at.astimezone(zone).date()
+    for offset in range(8):
+        ends = []
+        for begin, finish in _ranges_on(day - timedelta(days=offset), weekly, zone):
+            if begin <= at < finish:
+                return at
+            if finish <= at:
+                ends.append(finish - timedelta(minutes=1))
+        if ends:
+            return max(ends)
+    return at

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import column, select, table
 from sqlalchemy.exc import IntegrityError
@@ -45,16 +44,6 @@ _conversations = table("conversations", column("id"), column("account_id"))
 NEXT_SLOTS = 3  # offered when the slot asked for was taken
 # Wide enough for any buffer (at most 240 minutes) around the intervals asked about.
 _MARGIN = timedelta(days=1)
-
-
-class Change(StrEnum):
-    BOOKED = "booked"
-    CONFIRMED = "confirmed"
-    DECLINED = "declined"
-    CANCELLED = "cancelled"
-    RESCHEDULED = "rescheduled"
-    DONE = "done"
-    NO_SHOW = "no_show"
 
 
 async def busy(
@@ -102,23 +91,16 @@ async def book(
 ) -> Viewing:
     """A customer's booking: only a free slot, confirmed, or requested when the listing needs the
     agent's approval. Raises SlotTaken (with the next free slots) or SlotNotOffered."""
-    status = await _bookable_status(session, account_id, property_id)
-    await _check_conversation(session, account_id, conversation_id)
-    calendar = await load_calendar(session, account_id)
-    await _check_free(session, account_id, calendar, starts_at, now=now)
-    viewing = Viewing(
-        account_id=account_id,
+    return await _book(
+        session,
+        account_id,
         property_id=property_id,
-        conversation_id=conversation_id,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=calendar.rules.viewing_minutes),
-        status=status,
         customer_name=customer_name,
-        booked_by=BookedBy.AI,
+        conversation_id=conversation_id,
+        now=now,
+        by=BookedBy.AI,
     )
-    await _hold(session, calendar, viewing, now=now)
-    await announce(session, viewing, Change.BOOKED)
-    return viewing
 
 
 async def book_by_agent(
@@ -133,23 +115,49 @@ async def book_by_agent(
 ) -> Viewing:
     """The agent's booking, confirmed: any time from now on, inside the weekly slots or not, and
     whatever the listing's setting (it governs customers), but never over an active viewing."""
-    await _listing_policy(session, account_id, property_id)
+    return await _book(
+        session,
+        account_id,
+        property_id=property_id,
+        starts_at=starts_at,
+        customer_name=customer_name,
+        conversation_id=conversation_id,
+        now=now,
+        by=BookedBy.AGENT,
+    )
+
+
+async def _book(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    *,
+    property_id: uuid.UUID,
+    starts_at: datetime,
+    customer_name: str,
+    conversation_id: uuid.UUID | None,
+    now: datetime,
+    by: BookedBy,
+) -> Viewing:
+    if by == BookedBy.AI:
+        status = await _bookable_status(session, account_id, property_id)
+    else:
+        await _listing_policy(session, account_id, property_id)
+        status = ViewingStatus.CONFIRMED
     await _check_conversation(session, account_id, conversation_id)
     calendar = await load_calendar(session, account_id)
     ends_at = starts_at + timedelta(minutes=calendar.rules.viewing_minutes)
-    await _check_not_taken(session, account_id, calendar, starts_at, ends_at, now=now)
+    await _check_time(session, account_id, calendar, (starts_at, ends_at), now=now, by=by)
     viewing = Viewing(
         account_id=account_id,
         property_id=property_id,
         conversation_id=conversation_id,
         starts_at=starts_at,
         ends_at=ends_at,
-        status=ViewingStatus.CONFIRMED,
+        status=status,
         customer_name=customer_name,
-        booked_by=BookedBy.AGENT,
+        booked_by=by,
     )
     await _hold(session, calendar, viewing, now=now)
-    await announce(session, viewing, Change.BOOKED)
     return viewing
 
 
@@ -173,8 +181,11 @@ async def list_viewings(
     start: datetime | None = None,
     end: datetime | None = None,
     status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Sequence[Viewing]:
-    """The account's viewings starting in [start, end), of one status if given, by start."""
+    """The account's viewings starting in [start, end), of one status if given, by start; a
+    page of `limit` from `offset` when given."""
     stmt = for_account(select(Viewing), Viewing, account_id)
     if start is not None:
         stmt = stmt.where(Viewing.starts_at >= start)
@@ -182,20 +193,23 @@ async def list_viewings(
         stmt = stmt.where(Viewing.starts_at < end)
     if status is not None:
         stmt = stmt.where(Viewing.status == status)
-    return (await session.execute(stmt.order_by(Viewing.starts_at, Viewing.id))).scalars().all()
+    stmt = stmt.order_by(Viewing.starts_at, Viewing.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def confirm(session: AsyncSession, account_id: uuid.UUID, viewing_id: uuid.UUID) -> Viewing:
     viewing = await _in_status(session, account_id, viewing_id, "confirm", ViewingStatus.REQUESTED)
     viewing.status = ViewingStatus.CONFIRMED
-    return await _changed(session, viewing, Change.CONFIRMED)
+    return await _changed(session, viewing)
 
 
 async def decline(session: AsyncSession, account_id: uuid.UUID, viewing_id: uuid.UUID) -> Viewing:
     viewing = await _in_status(session, account_id, viewing_id, "decline", ViewingStatus.REQUESTED)
     viewing.status = ViewingStatus.CANCELLED
     viewing.cancel_reason = CancelReason.DECLINED
-    return await _changed(session, viewing, Change.DECLINED)
+    return await _changed(session, viewing)
 
 
 async def cancel(
@@ -204,7 +218,7 @@ async def cancel(
     viewing = await _in_status(session, account_id, viewing_id, "cancel", *ACTIVE_STATUSES)
     viewing.status = ViewingStatus.CANCELLED
     viewing.cancel_reason = reason
-    return await _changed(session, viewing, Change.CANCELLED)
+    return await _changed(session, viewing)
 
 
 async def reschedule(
@@ -223,14 +237,10 @@ async def reschedule(
     ends_at = starts_at + timedelta(minutes=calendar.rules.viewing_minutes)
     # The viewing's own time is free for itself: it leaves it as it moves.
     held = (viewing.starts_at, viewing.ends_at)
-    if by == BookedBy.AI:
-        await _check_free(session, account_id, calendar, starts_at, now=now, ignore=held)
-    else:
-        await _check_not_taken(
-            session, account_id, calendar, starts_at, ends_at, now=now, ignore=held
-        )
+    await _check_time(
+        session, account_id, calendar, (starts_at, ends_at), now=now, by=by, ignore=held
+    )
     await _hold(session, calendar, viewing, now=now, move_to=(starts_at, ends_at))
-    await announce(session, viewing, Change.RESCHEDULED)
     return viewing
 
 
@@ -239,7 +249,7 @@ async def mark_done(
 ) -> Viewing:
     viewing = await _started(session, account_id, viewing_id, "mark done", now=now)
     viewing.status = ViewingStatus.DONE
-    return await _changed(session, viewing, Change.DONE)
+    return await _changed(session, viewing)
 
 
 async def mark_no_show(
@@ -247,18 +257,11 @@ async def mark_no_show(
 ) -> Viewing:
     viewing = await _started(session, account_id, viewing_id, "mark no-show", now=now)
     viewing.status = ViewingStatus.NO_SHOW
-    return await _changed(session, viewing, Change.NO_SHOW)
+    return await _changed(session, viewing)
 
 
-async def announce(session: AsyncSession, viewing: Viewing, change: Change) -> None:
-    """The one place each change of a viewing passes after it is written, in its transaction:
-    where the customer will be told of it (the text and the invitation), queued on commit.
-    Nothing is sent yet."""
-
-
-async def _changed(session: AsyncSession, viewing: Viewing, change: Change) -> Viewing:
+async def _changed(session: AsyncSession, viewing: Viewing) -> Viewing:
     await session.flush()
-    await announce(session, viewing, change)
     return viewing
 
 
@@ -353,6 +356,27 @@ async def _next_slots(
     return (await _free(session, account_id, calendar, start=start, end=latest, now=now))[
         :NEXT_SLOTS
     ]
+
+
+async def _check_time(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    calendar: Calendar,
+    wanted: Interval,
+    *,
+    now: datetime,
+    by: BookedBy,
+    ignore: Interval | None = None,
+) -> None:
+    """A customer books a free slot only; the agent any time from now that no other viewing
+    holds."""
+    starts_at, ends_at = wanted
+    if by == BookedBy.AI:
+        await _check_free(session, account_id, calendar, starts_at, now=now, ignore=ignore)
+    else:
+        await _check_not_taken(
+            session, account_id, calendar, starts_at, ends_at, now=now, ignore=ignore
+        )
 
 
 async def _check_free(

@@ -13,10 +13,8 @@ from enum import StrEnum
 
 from babel.dates import format_datetime, format_time
 
+from whatsapp_assistant.kit.languages import or_english
 from whatsapp_assistant.scheduling.facts import Place, ViewingFacts, zone_info
-
-# The product's languages (ai/language.py holds the same; this layer cannot import it).
-LANGUAGES = ("en", "es", "pt")
 
 # English is en_GB: the accounts are in Europe, and a customer there reads "Saturday 5 December,
 # 10:00", not en_US's "Saturday, December 5, 10:00 AM". Portuguese is Portugal's.
@@ -73,6 +71,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_question": "Which one suits you? You can reply with the number.",
         "event": "Viewing: {listing}",
         "agent": "The agent",
+        "taken": "Sorry, that time has just been taken.",
+        "none_then": "I have no free time for a viewing then.",
+        "which_listing": "I'd be glad to arrange a viewing! Which property would you like to "
+        "see? Tell me its area or name and I'll find free times.",
+        "no_times": "There is no free viewing time in the coming days. {agent} will contact "
+        "you to arrange one.",
+        "arrange": "{agent} will arrange the viewing with you personally.",
+        "unclear": "Which of these times suits you? You can reply with its number.",
     },
     "es": {
         Notice.CONFIRMED: "Su visita a *{listing}* está reservada para el {day} a las {time}.",
@@ -98,6 +104,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_question": "¿Cuál le viene mejor? Puede responder con el número.",
         "event": "Visita: {listing}",
         "agent": "El agente",
+        "taken": "Lo siento, ese horario se acaba de ocupar.",
+        "none_then": "No tengo horario libre para una visita en ese momento.",
+        "which_listing": "¡Con gusto organizo una visita! ¿Qué inmueble le gustaría ver? "
+        "Dígame la zona o el nombre y le busco horarios libres.",
+        "no_times": "No hay horarios libres para visitas en los próximos días. {agent} le "
+        "contactará para organizar una.",
+        "arrange": "{agent} organizará la visita con usted personalmente.",
+        "unclear": "¿Cuál de estos horarios le viene mejor? Puede responder con el número.",
     },
     "pt": {
         Notice.CONFIRMED: "A sua visita a *{listing}* está marcada para {day}, às {time}.",
@@ -122,14 +136,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_question": "Qual lhe dá mais jeito? Pode responder com o número.",
         "event": "Visita: {listing}",
         "agent": "O agente",
+        "taken": "Lamento, esse horário acabou de ser ocupado.",
+        "none_then": "Não tenho horário livre para uma visita nessa altura.",
+        "which_listing": "Com todo o gosto marco uma visita! Que imóvel gostaria de ver? "
+        "Diga-me a zona ou o nome e eu procuro horários livres.",
+        "no_times": "Não há horários livres para visitas nos próximos dias. {agent} vai "
+        "contactá-lo para marcar uma.",
+        "arrange": "{agent} vai combinar a visita consigo pessoalmente.",
+        "unclear": "Qual destes horários lhe dá mais jeito? Pode responder com o número.",
     },
 }
 
 
 def language_of(language: str | None) -> str:
-    """One of LANGUAGES; any other code (or none) is English."""
-    code = (language or "").strip().lower()
-    return code if code in LANGUAGES else "en"
+    """One of the product's languages; any other code (or none) is English."""
+    return or_english(language)
 
 
 def long_day(when: datetime, zone: str, language: str) -> str:
@@ -170,6 +191,13 @@ def notice_text(notice: Notice, facts: ViewingFacts, language: str) -> str:
         agent=" ".join(facts.agent_name.split()) or words["agent"],
     )
     return f"{headline}\n\n{_where(facts.place)}"
+
+
+def dialogue_text(key: str, language: str, *, agent_name: str = "") -> str:
+    """One line of the booking dialogue ("taken", "none_then", "which_listing", "no_times",
+    "arrange", "unclear"); {agent} opens a sentence, so the fallback name reads right."""
+    words = TEXTS[language_of(language)]
+    return words[key].format(agent=" ".join(agent_name.split()) or words["agent"])
 
 
 def offer_text(slots: Sequence[datetime], *, zone: str, place: Place, language: str) -> str:

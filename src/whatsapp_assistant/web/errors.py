@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -131,17 +132,24 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         # Pages check their fields themselves; this is a form no page of ours sends.
         wrong = ", ".join(str(err["loc"][-1]) for err in exc.errors())
         return page_error(request, 422, f"Nothing was changed: the form had a wrong {wrong}.")
-    fields = [
-        {
-            "field": ".".join(str(part) for part in err["loc"] if part != "body"),
-            "message": err["msg"],
-        }
-        for err in exc.errors()
-    ]
+    fields = [{"field": _field_of(err, exc.body), "message": err["msg"]} for err in exc.errors()]
     first = fields[0] if fields else {"field": None, "message": "invalid request"}
     body = error_body("validation_error", f"{first['field']}: {first['message']}", first["field"])
     body["errors"] = fields
     return JSONResponse(body, 422)
+
+
+def _field_of(error: Mapping[str, Any], body: object) -> str:
+    """The field's dotted path in the body. A body that is one of several shapes told apart
+    by its "type" (POST /api/v1/channels) names the field inside the chosen one, or "type"."""
+    loc = tuple(error["loc"])
+    if str(error.get("type", "")).startswith("union_tag_"):
+        return "type"
+    parts = list(loc[1:] if loc[:1] == ("body",) else loc)
+    tag = body.get("type") if isinstance(body, dict) else None
+    if loc[:1] == ("body",) and parts and isinstance(tag, str) and parts[0] == tag:
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts)
 
 
 class CsrfRejected(Exception):

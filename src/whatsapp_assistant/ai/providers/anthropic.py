@@ -19,8 +19,8 @@ from anthropic.types import (
 from whatsapp_assistant.ai.agent import Finish, ModelStep, ToolReply, ToolRequest, draft_with_tools
 from whatsapp_assistant.ai.errors import LLMError, LLMRejected, error_for_status, rate_limited
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
-from whatsapp_assistant.ai.tools import TOOLS, ToolRunner, ToolSpec
-from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest
+from whatsapp_assistant.ai.tools import TOOLS, ToolRunner
+from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolSpec
 from whatsapp_assistant.config import AnthropicSettings, LLMSettings
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,10 @@ class AnthropicExchange:
             {
                 "type": "text",
                 "text": build_system_prompt(
-                    request.persona, language=request.language, pinned=request.language_pinned
+                    request.persona,
+                    language=request.language,
+                    pinned=request.language_pinned,
+                    task=request.task,
                 ),
                 "cache_control": {"type": "ephemeral"},
             }

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from whatsapp_assistant.ai import criteria, intent
 from whatsapp_assistant.ai.language import Language, as_language, detect_language
+from whatsapp_assistant.ai.photo_tools import SEND_LISTING_PHOTOS
 from whatsapp_assistant.ai.places import Candidate, named_place, place_candidates
+from whatsapp_assistant.ai.providers.offline_viewings import ViewingDialogue
 from whatsapp_assistant.ai.tools import SEARCH_PROPERTIES, ToolRunner, is_no_match
-from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolCall
+from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, SlotOffer, ToolCall
 from whatsapp_assistant.config import LLMSettings
 from whatsapp_assistant.kit.text import fold
 from whatsapp_assistant.properties.schemas import PropertyFilters
@@ -19,11 +21,9 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "greeting": "Hello{name}!{wave} I'm {agent}'s assistant{agency}. Are you looking to buy "
         "or to rent, and in which area?",
         "results": "Here is what {agent} has{where} right now:\n\n{listings}\n\nWould you like "
-        "to arrange a viewing? {agent} will confirm a time with you.",
+        "to see one of them? I can book you a viewing.",
         "no_match": "I couldn't find any listing{where} that matches right now. Would you like "
         "{agent} to follow up with you personally?",
-        "viewing": "Great, I've noted that you'd like a viewing. {agent} will confirm a time "
-        "with you shortly.",
         "thanks": "You're welcome! Let me know if there's anything else I can help with.",
         "fallback": "Thanks for your message! Tell me the area, your budget and how many "
         "bedrooms you need, and I'll check {agent}'s listings. {agent} will also get back to "
@@ -35,11 +35,9 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "greeting": "¡Hola{name}!{wave} Soy el asistente de {agent}{agency}. ¿Busca comprar o "
         "alquilar, y en qué zona?",
         "results": "Esto es lo que {agent} tiene{where} ahora mismo:\n\n{listings}\n\n¿Le "
-        "gustaría concertar una visita? {agent} le confirmará el horario.",
+        "gustaría ver alguno? Puedo reservarle una visita.",
         "no_match": "Ahora mismo no encuentro ningún inmueble{where} que encaje con lo que "
         "busca. ¿Quiere que {agent} le contacte personalmente?",
-        "viewing": "¡Perfecto! He anotado que desea hacer una visita. {agent} le confirmará el "
-        "horario en breve.",
         "thanks": "¡De nada! Si necesita algo más, aquí estoy.",
         "fallback": "¡Gracias por su mensaje! Dígame la zona, su presupuesto y cuántas "
         "habitaciones necesita, y miro los inmuebles de {agent}. {agent} también le "
@@ -51,11 +49,9 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "greeting": "Olá{name}!{wave} Sou o assistente de {agent}{agency}. Procura comprar ou "
         "arrendar, e em que zona?",
         "results": "Isto é o que {agent} tem{where} neste momento:\n\n{listings}\n\nGostaria "
-        "de marcar uma visita? {agent} confirmará consigo o horário.",
+        "de ver algum? Posso marcar-lhe uma visita.",
         "no_match": "Neste momento não encontro nenhum imóvel{where} que corresponda ao que "
         "procura. Quer que {agent} entre em contacto consigo pessoalmente?",
-        "viewing": "Ótimo! Registei que gostaria de fazer uma visita. {agent} confirmará "
-        "consigo o horário em breve.",
         "thanks": "De nada! Se precisar de mais alguma coisa, estou por aqui.",
         "fallback": "Obrigado pela sua mensagem! Diga-me a zona, o orçamento e quantos quartos "
         "procura, e eu vejo os imóveis de {agent}. {agent} também lhe responderá pessoalmente.",
@@ -165,6 +161,21 @@ class _Search:
         return sorted(found, key=lambda place: fold(text).find(fold(place.said)))  # as said
 
 
+async def _first_photos(tools: ToolRunner, text: str) -> list[ToolCall]:
+    """The first photo of each listing the reply names, through the model's own tool, so the
+    same rule holds: only listings the searches returned (docs/decisions.md, 29)."""
+    calls: list[ToolCall] = []
+    for listing_id, title in list(tools.shown.items()):
+        if title not in text:
+            continue
+        outcome = await tools.send_listing_photos(listing_id, 1)
+        if outcome.is_error:
+            continue  # no photo to send, or no conversation to send it in
+        arguments: dict[str, object] = {"property_id": str(listing_id), "count": 1}
+        calls.append(ToolCall(SEND_LISTING_PHOTOS, arguments, outcome.text))
+    return calls
+
+
 class OfflineProvider:
     """Rules, not a model: every draft says offline=True so the agent sees it was not an LLM."""
 
@@ -179,13 +190,16 @@ class OfflineProvider:
         say = _Sayer(request, reading.language)
         # Offers, complaints, legal and financing questions never reach here: the reply job's
         # escalation rules (escalation/rules.py) hand them over before any provider is asked.
-        if intent.wants_viewing(reading.latest):
-            return self._draft(say("viewing"), [])
         search = _Search(tools, reading.language)
         places = await search.find_places(reading.latest)  # "Graça?" alone is a search too
+        named = next(iter(tools.shown), None) if places else None
+        dialogue = ViewingDialogue(request, tools, reading.language, reading.latest)
+        viewing = await dialogue.answer(named)
+        if viewing is not None:
+            return self._draft(viewing.text, search.calls, offer=viewing.offer)
         if places or _asks_for_listings(reading.latest):
             text = await self._answer_search(reading, say, search, places)
-            return self._draft(text, search.calls)
+            return self._draft(text, search.calls + await _first_photos(tools, text))
         if intent.is_greeting(reading.latest):
             return self._draft(say("greeting"), search.calls)
         if intent.is_thanks(reading.latest):
@@ -216,13 +230,16 @@ class OfflineProvider:
             reply = f"{say('hello')}\n{reply}"
         return reply
 
-    def _draft(self, text: str, calls: list[ToolCall]) -> ReplyDraft:
+    def _draft(
+        self, text: str, calls: list[ToolCall], *, offer: SlotOffer | None = None
+    ) -> ReplyDraft:
         return ReplyDraft(
             text=text,
             provider=self.name,
             model=self.model,
             tool_calls=calls,
             offline=True,
+            offer=offer,
         )
 
     async def aclose(self) -> None:

@@ -18,8 +18,8 @@ from openai.types.chat import (
 from whatsapp_assistant.ai.agent import Finish, ModelStep, ToolReply, ToolRequest, draft_with_tools
 from whatsapp_assistant.ai.errors import LLMError, error_for_status, rate_limited
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
-from whatsapp_assistant.ai.tools import TOOLS, ToolRunner, ToolSpec
-from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest
+from whatsapp_assistant.ai.tools import TOOLS, ToolRunner
+from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolSpec
 from whatsapp_assistant.config import LLMSettings, OpenAISettings
 
 _FINISH: dict[str, Finish] = {
@@ -126,7 +126,10 @@ class OpenAIExchange:
             {
                 "role": "system",
                 "content": build_system_prompt(
-                    request.persona, language=request.language, pinned=request.language_pinned
+                    request.persona,
+                    language=request.language,
+                    pinned=request.language_pinned,
+                    task=request.task,
                 ),
             }
         ]

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -15,10 +16,19 @@ from whatsapp_assistant.channels.errors import SendError
 from whatsapp_assistant.channels.green_api import payloads
 from whatsapp_assistant.channels.green_api.message_data import JSONObject, first_str, get_str
 from whatsapp_assistant.channels.models import Channel
-from whatsapp_assistant.channels.types import OutboundMessage, ParsedWebhook, SendReceipt
+from whatsapp_assistant.channels.types import (
+    Notification,
+    OutboundFile,
+    OutboundImage,
+    OutboundLocation,
+    OutboundMessage,
+    ParsedWebhook,
+    SendReceipt,
+)
 from whatsapp_assistant.config import GreenAPISettings
 from whatsapp_assistant.infra.http import make_http_client
 from whatsapp_assistant.kit.ids import same_secret
+from whatsapp_assistant.kit.json_input import UnreadableJSON, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +37,37 @@ logger = logging.getLogger(__name__)
 _RETRYABLE_STATUS = frozenset({429, 499})
 # 499 "may or may not have been executed" (docs/providers.md, G9); 500/504 likewise leave it open.
 _AMBIGUOUS_STATUS = frozenset({499, 500, 504})
-# getStateInstance allows 1 request/s per instance (docs/providers.md, G10); sends use the settings.
-_MIN_INTERVAL_SECONDS = {"getStateInstance": 1.0}
+# Per instance (docs/providers.md, G10): the journals and getStateInstance 1 request/s, the
+# notification queue 100/s; sends use the settings.
+_MIN_INTERVAL_SECONDS = {
+    "getStateInstance": 1.0,
+    "lastIncomingMessages": 1.0,
+    "lastOutgoingMessages": 1.0,
+    "receiveNotification": 0.01,
+    "deleteNotification": 0.01,
+}
+# Reads, and a delete that is a no-op the second time: repeating them after an ambiguous
+# failure cannot deliver anything twice, unlike a send (docs/providers.md, G9).
+_SAFE_TO_REPEAT = frozenset(
+    {
+        "getStateInstance",
+        "lastIncomingMessages",
+        "lastOutgoingMessages",
+        "receiveNotification",
+        "deleteNotification",
+    }
+)
 _MAX_DETAIL_CHARS = 300
+# Uploads go to the instance's media host, "1101.media.green-api.com" beside "1101.api.…".
+_MEDIA_METHODS = frozenset({"sendFileByUpload", "uploadFile"})
+_Files = dict[str, tuple[str, bytes, str]]
+HTTPMethod = Literal["GET", "POST", "DELETE"]
+
+
+def media_host(api_url: str) -> str:
+    """The media host of an apiUrl: Green API names it with "media" where the API has "api"; a
+    host without that part (a proxy, a test server) takes uploads itself."""
+    return re.sub(r"(?<=[/.])api(?=\.)", "media", api_url, count=1)
 
 
 class _Pacer:
@@ -99,6 +137,64 @@ class GreenAPIAdapter:
             )
         return SendReceipt(provider_message_id=message_id)
 
+    async def send_file(self, channel: Channel, file: OutboundFile) -> SendReceipt:
+        """POST sendFileByUpload (multipart, on the instance's media host) with the caption."""
+        body = {"chatId": file.chat_id, "fileName": file.filename}
+        if file.caption:
+            body["caption"] = file.caption
+        upload = {"file": (file.filename, file.content, file.mime)}
+        answer = await self._call(channel, "sendFileByUpload", body, files=upload)
+        message_id = get_str(answer, "idMessage")
+        if not message_id:
+            raise SendError(
+                "Green API sendFileByUpload answered 200 without an idMessage",
+                status_code=200,
+                retryable=False,
+            )
+        return SendReceipt(provider_message_id=message_id)
+
+    async def send_image(self, channel: Channel, image: OutboundImage) -> SendReceipt:
+        """POST sendFileByUrl (Green API fetches the photo), or sendFileByUpload with its bytes;
+        the file name's extension makes it an image (docs/providers.md, G20)."""
+        if image.content is not None:
+            photo = OutboundFile(
+                chat_id=image.chat_id,
+                filename=image.filename,
+                mime=image.mime,
+                content=image.content,
+                caption=image.caption,
+            )
+            return await self.send_file(channel, photo)
+        body = {"chatId": image.chat_id, "urlFile": image.url, "fileName": image.filename}
+        if image.caption:
+            body["caption"] = image.caption
+        return self._receipt("sendFileByUrl", await self._call(channel, "sendFileByUrl", body))
+
+    async def send_location(self, channel: Channel, location: OutboundLocation) -> SendReceipt:
+        """POST sendLocation: latitude and longitude, the name and address shown with the pin."""
+        body: dict[str, Any] = {
+            "chatId": location.chat_id,
+            "latitude": location.latitude,
+            "longitude": location.longitude,
+        }
+        if location.name:
+            body["nameLocation"] = location.name
+        if location.address:
+            body["address"] = location.address
+        return self._receipt("sendLocation", await self._call(channel, "sendLocation", body))
+
+    @staticmethod
+    def _receipt(method: str, answer: JSONObject) -> SendReceipt:
+        message_id = get_str(answer, "idMessage")
+        if not message_id:
+            # The send may well be queued: retrying could deliver it twice (docs/providers.md, G9).
+            raise SendError(
+                f"Green API {method} answered 200 without an idMessage",
+                status_code=200,
+                retryable=False,
+            )
+        return SendReceipt(provider_message_id=message_id)
+
     async def get_state(self, channel: Channel) -> str:
         """The instance's stateInstance: authorized, notAuthorized, blocked, ... (docs/providers.md,
         G7)."""
@@ -112,13 +208,87 @@ class GreenAPIAdapter:
             )
         return state
 
+    async def receive_notification(
+        self, channel: Channel, *, wait_seconds: int
+    ) -> Notification | None:
+        """GET receiveNotification: the head of the queue, or None once `wait_seconds` passed
+        with nothing to receive (docs/providers.md, G17). It stays the head until deleted."""
+        answer = await self._request(
+            channel,
+            "receiveNotification",
+            "GET",
+            suffix=f"?receiveTimeout={wait_seconds}",
+            answer_within=self._settings.timeout_seconds + wait_seconds,
+        )
+        if answer is None:
+            return None
+        receipt = answer.get("receiptId") if isinstance(answer, dict) else None
+        if (
+            not isinstance(answer, dict)
+            or isinstance(receipt, bool)
+            or not isinstance(receipt, int)
+        ):
+            raise SendError(
+                "Green API receiveNotification answered without a receiptId",
+                status_code=200,
+                retryable=False,
+            )
+        return Notification(receipt_id=receipt, body=answer.get("body"))
+
+    async def delete_notification(self, channel: Channel, receipt_id: int) -> bool:
+        """DELETE deleteNotification/{receiptId}; False when it was deleted already."""
+        answer = await self._request(
+            channel, "deleteNotification", "DELETE", suffix=f"/{receipt_id}"
+        )
+        return isinstance(answer, dict) and answer.get("result") is True
+
+    async def last_incoming_messages(self, channel: Channel, *, minutes: int) -> list[JSONObject]:
+        """GET lastIncomingMessages: the journal of the instance's incoming messages of the last
+        `minutes`, newest first (docs/providers.md, G18)."""
+        return await self._journal(channel, "lastIncomingMessages", minutes)
+
+    async def last_outgoing_messages(self, channel: Channel, *, minutes: int) -> list[JSONObject]:
+        """GET lastOutgoingMessages: what the number sent in the last `minutes`, from the phone
+        and through the API (`sendByApi`), newest first (docs/providers.md, G19)."""
+        return await self._journal(channel, "lastOutgoingMessages", minutes)
+
+    async def _journal(self, channel: Channel, method: str, minutes: int) -> list[JSONObject]:
+        answer = await self._request(channel, method, "GET", suffix=f"?minutes={minutes}")
+        if not isinstance(answer, list):
+            return []
+        return [entry for entry in answer if isinstance(entry, dict)]
+
     async def aclose(self) -> None:
         """Close the HTTP client if this adapter made it; an injected one belongs to its owner."""
         if self._owns_client:
             await self._client.aclose()
 
-    async def _call(self, channel: Channel, method: str, body: dict[str, str] | None) -> JSONObject:
-        """One API call, retried with exponential backoff on failures that may pass (3.4)."""
+    async def _call(
+        self,
+        channel: Channel,
+        method: str,
+        body: dict[str, Any] | None,
+        *,
+        files: _Files | None = None,
+    ) -> JSONObject:
+        """One call whose answer is an object (GET without a body, POST with one)."""
+        http_method: HTTPMethod = "GET" if body is None else "POST"
+        answer = await self._request(channel, method, http_method, body=body, files=files)
+        return answer if isinstance(answer, dict) else {}
+
+    async def _request(
+        self,
+        channel: Channel,
+        method: str,
+        http_method: HTTPMethod,
+        *,
+        body: dict[str, Any] | None = None,
+        files: _Files | None = None,
+        suffix: str = "",
+        answer_within: float | None = None,
+    ) -> object:
+        """One API call, retried with exponential backoff on failures that may pass (3.4);
+        the answer as read by kit/json_input.read_json."""
         token = channel.api_token or ""
         if not token:
             raise SendError(
@@ -126,17 +296,19 @@ class GreenAPIAdapter:
                 status_code=None,
                 retryable=False,
             )
-        url = self._url(channel, method, token)
+        url = self._url(channel, method, token) + suffix
         attempts = max(1, self._settings.max_attempts)
         failure = SendError("not attempted", status_code=None, retryable=True)
         for attempt in range(1, attempts + 1):
             await self._pace(channel.external_id, method)
-            outcome = await self._attempt(url, method, body, token)
+            outcome = await self._attempt(
+                url, method, http_method, body, token, files, answer_within
+            )
             if not isinstance(outcome, SendError):
                 return outcome
             if not outcome.retryable:
                 raise outcome
-            if outcome.ambiguous and method != "getStateInstance":
+            if outcome.ambiguous and method not in _SAFE_TO_REPEAT:
                 # No idempotency key (docs/providers.md, G9): hand it back to the outbox, which
                 # waits
                 # for the echo webhook to tell whether the first request got through.
@@ -159,14 +331,26 @@ class GreenAPIAdapter:
         )
 
     async def _attempt(
-        self, url: str, method: str, body: dict[str, str] | None, token: str
-    ) -> JSONObject | SendError:
+        self,
+        url: str,
+        method: str,
+        http_method: HTTPMethod,
+        body: dict[str, Any] | None,
+        token: str,
+        files: _Files | None,
+        answer_within: float | None,
+    ) -> object:
         """One HTTP request; errors are returned, and their text never holds the URL or token."""
+        wait = httpx.Timeout(answer_within) if answer_within is not None else self._client.timeout
         try:
-            if body is None:
-                response = await self._client.get(url)
+            if http_method == "GET":
+                response = await self._client.get(url, timeout=wait)
+            elif http_method == "DELETE":
+                response = await self._client.delete(url, timeout=wait)
+            elif files is not None:
+                response = await self._client.post(url, data=body, files=files, timeout=wait)
             else:
-                response = await self._client.post(url, json=body)
+                response = await self._client.post(url, json=body, timeout=wait)
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             return SendError(
                 f"Green API {method} could not connect in time ({type(exc).__name__})",
@@ -192,6 +376,8 @@ class GreenAPIAdapter:
         """{apiUrl}/waInstance{id}/{method}/{token} (docs/providers.md, G1): a secret, never
         logged."""
         base = (channel.api_url or self._settings.url).rstrip("/")
+        if method in _MEDIA_METHODS:
+            base = media_host(base)
         instance = quote(channel.external_id, safe="")
         return f"{base}/waInstance{instance}/{method}/{quote(token, safe='')}"
 
@@ -213,18 +399,19 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return next((v for k, v in headers.items() if k.lower() == name), "")
 
 
-def _read_answer(response: httpx.Response, method: str, token: str) -> JSONObject | SendError:
+def _read_answer(response: httpx.Response, method: str, token: str) -> object:
+    """The JSON of a 200 (a notification's body is read here as a webhook's is), else the
+    SendError its status means."""
     status = response.status_code
     if status == 200:
         try:
-            answer = response.json()
-        except ValueError:
+            return read_json(response.content)
+        except UnreadableJSON:
             return SendError(
                 f"Green API {method} answered 200 with a body that is not JSON",
                 status_code=200,
                 retryable=False,
             )
-        return answer if isinstance(answer, dict) else {}
     retryable = status in _RETRYABLE_STATUS or status >= 500
     detail = _provider_detail(response, token)
     return SendError(

@@ -7,7 +7,14 @@ from typing import Any
 
 from whatsapp_assistant.channels.errors import PayloadError
 from whatsapp_assistant.channels.models import Channel
-from whatsapp_assistant.channels.types import OutboundMessage, ParsedWebhook, SendReceipt
+from whatsapp_assistant.channels.types import (
+    OutboundFile,
+    OutboundImage,
+    OutboundLocation,
+    OutboundMessage,
+    ParsedWebhook,
+    SendReceipt,
+)
 from whatsapp_assistant.kit.ids import new_token
 
 SIMULATOR_EXTERNAL_PREFIX = "sim-"
@@ -26,6 +33,15 @@ class SimulatorAdapter:
         return False
 
     async def send_text(self, channel: Channel, message: OutboundMessage) -> SendReceipt:
+        return SendReceipt(provider_message_id="SIM" + new_token(nbytes=12))
+
+    async def send_file(self, channel: Channel, file: OutboundFile) -> SendReceipt:
+        return SendReceipt(provider_message_id="SIM" + new_token(nbytes=12))
+
+    async def send_image(self, channel: Channel, image: OutboundImage) -> SendReceipt:
+        return SendReceipt(provider_message_id="SIM" + new_token(nbytes=12))
+
+    async def send_location(self, channel: Channel, location: OutboundLocation) -> SendReceipt:
         return SendReceipt(provider_message_id="SIM" + new_token(nbytes=12))
 
     async def aclose(self) -> None:

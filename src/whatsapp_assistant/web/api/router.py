@@ -13,6 +13,7 @@ from whatsapp_assistant.web.api import (
     persona,
     properties,
     schedule,
+    scheduled,
     viewings,
 )
 from whatsapp_assistant.web.errors import error_responses
@@ -26,6 +27,7 @@ api_router.include_router(conversations.router)
 api_router.include_router(properties.router)
 api_router.include_router(account.router)
 api_router.include_router(schedule.router)
+api_router.include_router(scheduled.router)
 api_router.include_router(viewings.router)
 api_router.include_router(realtime.router)
 api_router.include_router(api_keys.router)

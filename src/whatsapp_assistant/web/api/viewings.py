@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
+from whatsapp_assistant.conversations import viewing_changes
 from whatsapp_assistant.kit.clock import utcnow
 from whatsapp_assistant.scheduling import viewings
 from whatsapp_assistant.scheduling.models import BookedBy, CancelReason, Viewing
@@ -19,15 +20,18 @@ from whatsapp_assistant.scheduling.schemas import (
     ViewingStatusName,
 )
 from whatsapp_assistant.web.api.json_body import JSONBodyRoute
-from whatsapp_assistant.web.deps import CallerDep, SessionDep
+from whatsapp_assistant.web.deps import CallerDep, SessionDep, StateDep
 from whatsapp_assistant.web.errors import error_responses
 
 router = APIRouter(prefix="/viewings", tags=["viewings"], route_class=JSONBodyRoute)
 
 _LIST_DESCRIPTION = """\
 The account's viewings that start in [`from`, `to`) (ISO 8601 with an offset), of one `status`
-if given, in order of start. Times are answered in UTC with their offset.
+if given, in order of start, `limit` at a time (default 200) from `offset`. Times are answered
+in UTC with their offset.
 """
+DEFAULT_PAGE = 200
+MAX_PAGE = 500
 
 _CREATE_DESCRIPTION = """\
 The agent books a viewing by hand: confirmed at once, at any whole minute from now on (inside the
@@ -57,12 +61,14 @@ async def list_viewings(
     start: Annotated[Moment | None, Query(alias="from")] = None,
     end: Annotated[Moment | None, Query(alias="to")] = None,
     status: ViewingStatusName | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ViewingRead]:
     if start is not None and end is not None and start >= end:
         message = "should be after `from`"
         raise RequestValidationError([{"loc": ("query", "to"), "msg": message, "type": "value"}])
     found = await viewings.list_viewings(
-        session, caller.account_id, start=start, end=end, status=status
+        session, caller.account_id, start=start, end=end, status=status, limit=limit, offset=offset
     )
     return [_read(viewing) for viewing in found]
 
@@ -74,9 +80,10 @@ async def list_viewings(
     responses=error_responses(400, 403, 404, 409, 422),
 )
 async def create_viewing(
-    body: ViewingCreate, session: SessionDep, caller: CallerDep
+    body: ViewingCreate, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> ViewingRead:
-    viewing = await viewings.book_by_agent(
+    viewing = await viewing_changes.book_by_agent(
+        state.runtime,
         session,
         caller.account_id,
         property_id=body.property_id,
@@ -95,33 +102,40 @@ async def get_viewing(viewing_id: uuid.UUID, session: SessionDep, caller: Caller
 
 @router.post("/{viewing_id}/confirm", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
 async def confirm_viewing(
-    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> ViewingRead:
-    return _read(await viewings.confirm(session, caller.account_id, viewing_id))
+    viewing = await viewing_changes.confirm(state.runtime, session, caller.account_id, viewing_id)
+    return _read(viewing)
 
 
 @router.post("/{viewing_id}/decline", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
 async def decline_viewing(
-    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> ViewingRead:
-    return _read(await viewings.decline(session, caller.account_id, viewing_id))
+    viewing = await viewing_changes.decline(state.runtime, session, caller.account_id, viewing_id)
+    return _read(viewing)
 
 
 @router.post("/{viewing_id}/cancel", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
 async def cancel_viewing(
-    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> ViewingRead:
-    viewing = await viewings.cancel(
-        session, caller.account_id, viewing_id, reason=CancelReason.AGENT
+    viewing = await viewing_changes.cancel(
+        state.runtime, session, caller.account_id, viewing_id, reason=CancelReason.AGENT
     )
     return _read(viewing)
 
 
 @router.post("/{viewing_id}/reschedule", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
 async def reschedule_viewing(
-    viewing_id: uuid.UUID, body: ViewingReschedule, session: SessionDep, caller: CallerDep
+    viewing_id: uuid.UUID,
+    body: ViewingReschedule,
+    session: SessionDep,
+    caller: CallerDep,
+    state: StateDep,
 ) -> ViewingRead:
-    viewing = await viewings.reschedule(
+    viewing = await viewing_changes.reschedule(
+        state.runtime,
         session,
         caller.account_id,
         viewing_id,
@@ -134,14 +148,19 @@ async def reschedule_viewing(
 
 @router.post("/{viewing_id}/done", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
 async def viewing_done(
-    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> ViewingRead:
-    return _read(await viewings.mark_done(session, caller.account_id, viewing_id, now=utcnow()))
+    viewing = await viewing_changes.mark_done(
+        state.runtime, session, caller.account_id, viewing_id, now=utcnow()
+    )
+    return _read(viewing)
 
 
 @router.post("/{viewing_id}/no-show", description=_TRANSITIONS, responses=_TRANSITION_ERRORS)
 async def viewing_no_show(
-    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep
+    viewing_id: uuid.UUID, session: SessionDep, caller: CallerDep, state: StateDep
 ) -> ViewingRead:
-    viewing = await viewings.mark_no_show(session, caller.account_id, viewing_id, now=utcnow())
+    viewing = await viewing_changes.mark_no_show(
+        state.runtime, session, caller.account_id, viewing_id, now=utcnow()
+    )
     return _read(viewing)

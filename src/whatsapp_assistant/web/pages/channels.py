@@ -1,17 +1,19 @@
-"""The Channels page: connected numbers, connecting a Green API instance, checking, removing."""
+"""The Channels page: connected numbers, connecting a Green API instance, checking, removing;
+Meta's form and templates are meta_channels.py's."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
 
 from whatsapp_assistant.channels import service as channels
-from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels import templates, usage
+from whatsapp_assistant.channels.models import Channel, ReceiveMode
 from whatsapp_assistant.channels.schemas import GreenAPIChannelCreate
 from whatsapp_assistant.channels.service import ChannelTaken, ConnectionCheck
 from whatsapp_assistant.config import Settings
@@ -68,6 +70,12 @@ STATE_ADVICE = {
         "WhatsApp has suspended sending from this number for suspected spam. Reboot the instance "
         "in Green API's console, then check again."
     ),
+}
+
+PURPOSE_LABELS = {
+    "followup": "Follow-up",
+    "reminder": "Viewing reminder",
+    "after_viewing": "After a viewing",
 }
 
 Tone = Literal["ok", "warn", "bad"]
@@ -138,7 +146,7 @@ def _checked(request: Request, rows: Sequence[Channel]) -> dict[uuid.UUID, Check
     return {}
 
 
-async def _render(
+async def render(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
@@ -146,15 +154,27 @@ async def _render(
     *,
     form: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    meta_form: Mapping[str, str] | None = None,
+    meta_errors: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     rows = await channels.list_channels(session, user.account_id)
+    meta_ids = [row.id for row in rows if row.type == "meta_cloud"]
     context: dict[str, Any] = {
+        "usage": await usage.billable_counts(session, user.account_id, meta_ids),
+        "mappings": {
+            channel_id: await templates.list_mappings(session, user.account_id, channel_id)
+            for channel_id in meta_ids
+        },
+        "purpose_labels": PURPOSE_LABELS,
+        "meta_form": meta_form or {},
+        "meta_errors": meta_errors or {},
         "channels": rows,
         "checked": _checked(request, rows),
         "state_labels": STATE_LABELS,
         "state_tone": state_tone,
         "webhook_url": webhook_url(settings),
+        "meta_webhook_url": settings.public_base_url.rstrip("/") + "/webhooks/meta",
         "form": form or {"api_url": settings.green_api.url},
         "errors": errors or {},
     }
@@ -165,7 +185,7 @@ async def _render(
 async def channels_page(
     request: Request, session: SessionDep, user: UserDep, state: StateDep
 ) -> Response:
-    return await _render(request, session, user, state.settings)
+    return await render(request, session, user, state.settings)
 
 
 @router.post("/channels")
@@ -181,7 +201,7 @@ async def connect(
         )
     except ValidationError as exc:
         errors = field_errors(exc, FIELD_MESSAGES)
-        return await _render(
+        return await render(
             request, session, user, state.settings, form=kept, errors=errors, status_code=422
         )
     channel = channels.new_green_api_channel(
@@ -191,14 +211,14 @@ async def connect(
     check = await channels.check_connection(state.runtime.channels, channel)
     if check.outcome == "refused":
         errors = {"api_token": REFUSED}
-        return await _render(
+        return await render(
             request, session, user, state.settings, form=kept, errors=errors, status_code=422
         )
     try:
         await channels.save_new_channel(session, channel)
     except ChannelTaken:
         errors = {"id_instance": "This Green API instance is already connected."}
-        return await _render(
+        return await render(
             request, session, user, state.settings, form=kept, errors=errors, status_code=409
         )
     return redirect(check_query(channel.id, check), done="channel-connected")
@@ -212,6 +232,18 @@ async def check(
     await commit_before_waiting(session)
     outcome = await channels.check_connection(state.runtime.channels, channel)
     return redirect(check_query(channel.id, outcome))
+
+
+@router.post("/channels/{channel_id}/receive-mode")
+async def set_receive_mode(
+    channel_id: uuid.UUID,
+    receive_mode: Annotated[ReceiveMode, Form()],
+    session: SessionDep,
+    user: UserDep,
+) -> Response:
+    """Webhook or polling; the worker starts or stops pulling within POLLING_SCAN_SECONDS."""
+    await channels.set_receive_mode(session, user.account_id, channel_id, receive_mode)
+    return redirect("/channels", done="receive-mode-saved")
 
 
 @router.post("/channels/{channel_id}/disconnect")

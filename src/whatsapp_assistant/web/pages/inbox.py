@@ -10,8 +10,13 @@ from pydantic import ValidationError
 
 from whatsapp_assistant.ai.language import NAMES, as_language
 from whatsapp_assistant.conversations import actions, inbox, language
+from whatsapp_assistant.conversations.errors import ScheduledNotFound
+from whatsapp_assistant.conversations.scheduled import plan
 from whatsapp_assistant.conversations.schemas import AgentMessage, ConversationFilters
+from whatsapp_assistant.conversations.snapshot import booked_viewings
 from whatsapp_assistant.conversations.states import Mode
+from whatsapp_assistant.scheduling.service import time_zone
+from whatsapp_assistant.scheduling.wording import slot_label
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
 from whatsapp_assistant.web.pages.render import page, redirect
 
@@ -22,6 +27,12 @@ VIEWS: list[tuple[View, str]] = [("all", "All"), ("needs-me", "Needs me"), ("ai"
 
 
 PAGE_SIZE = 50
+SCHEDULED_KINDS = {
+    "followup": "Follow-up",
+    "reminder": "Viewing reminder",
+    "after_viewing": "After-viewing message",
+    "manual": "Your scheduled message",
+}
 
 
 def _filters(view: View, q: str, number: int) -> ConversationFilters:
@@ -69,9 +80,29 @@ async def _thread(
     loaded = await actions.mark_read(session, user.account_id, conversation_id)
     conversation = await inbox.describe(session, loaded)
     messages = await inbox.thread_messages(session, loaded)
+    booked = await booked_viewings(session, loaded)
+    upcoming = await plan.next_pending(session, user.account_id, loaded.id)
+    zone = await time_zone(session, user.account_id)
     context = {
+        "next_scheduled": None
+        if upcoming is None
+        else {
+            "id": upcoming.id,
+            "kind": SCHEDULED_KINDS.get(upcoming.kind, upcoming.kind),
+            "due_at": upcoming.due_at.isoformat(),
+            "when": slot_label(upcoming.due_at, zone, "en"),
+        },
         "c": conversation,
         "messages": messages,
+        "viewings": [
+            {
+                "starts_at": viewing.starts_at.isoformat(),
+                "when": slot_label(viewing.starts_at, viewing.zone, "en"),
+                "title": viewing.title,
+                "status": viewing.status,
+            }
+            for viewing in booked
+        ],
         "draft": draft,
         "error": error,
         "languages": NAMES,
@@ -85,6 +116,31 @@ async def thread_page(
 ) -> Response:
     """Opening a thread marks its customer messages read."""
     return await _thread(request, session, user, conversation_id)
+
+
+@router.get("/inbox/{conversation_id}/files/{message_id}")
+async def sent_file(
+    conversation_id: uuid.UUID, message_id: uuid.UUID, session: SessionDep, user: UserDep
+) -> Response:
+    """A file sent in the conversation (a viewing's .ics), as the customer received it."""
+    file = await inbox.sent_file(session, user.account_id, conversation_id, message_id)
+    disposition = f'attachment; filename="{file.filename}"'
+    return Response(
+        file.content, media_type=file.mime, headers={"Content-Disposition": disposition}
+    )
+
+
+@router.post("/inbox/{conversation_id}/scheduled/{scheduled_id}/cancel")
+async def cancel_scheduled(
+    conversation_id: uuid.UUID, scheduled_id: uuid.UUID, session: SessionDep, user: UserDep
+) -> Response:
+    """The thread's cancel button on its next scheduled message."""
+    conversation = await inbox.get_conversation(session, user.account_id, conversation_id)
+    row = await plan.get_scheduled(session, user.account_id, scheduled_id)
+    if row.conversation_id != conversation.id:
+        raise ScheduledNotFound("no such scheduled message in this conversation")
+    await plan.cancel_scheduled(session, user.account_id, scheduled_id, actor=user.actor)
+    return redirect(f"/inbox/{conversation_id}", "scheduled-cancelled")
 
 
 @router.post("/inbox/{conversation_id}/mode")

@@ -22,8 +22,10 @@ from whatsapp_assistant.properties import service as properties
 from whatsapp_assistant.properties.errors import InvalidCsv, ReferenceTaken
 from whatsapp_assistant.properties.formatting import format_price
 from whatsapp_assistant.properties.models import Property
+from whatsapp_assistant.properties.photos import PhotoRefused, photo_url, store_photo
 from whatsapp_assistant.properties.samples import sample_listings_path
 from whatsapp_assistant.properties.schemas import (
+    MAX_PHOTOS,
     ImportReport,
     PropertyCreate,
     PropertyListQuery,
@@ -262,6 +264,7 @@ def _form_page(
         "values": values,
         "errors": errors or {},
         "listing_types": LISTING_TYPES,
+        "max_photos": MAX_PHOTOS,
         "action": "/listings/new" if prop is None else f"/listings/{prop.id}",
     }
     if prop is not None:
@@ -360,7 +363,9 @@ async def save_listing(
     if isinstance(outcome, PropertyCreate):
         # Every field is sent, so an emptied optional field is cleared; status and viewings,
         # which the form does not show, stay as they are.
-        changes = PropertyUpdate.model_validate(outcome.model_dump(exclude={"status", "viewings"}))
+        # Nor its photos, which have their own forms below it.
+        kept = {"status", "viewings", "photo_urls"}
+        changes = PropertyUpdate.model_validate(outcome.model_dump(exclude=kept))
         try:
             await properties.update_property(session, user.account_id, prop.id, changes)
         except ReferenceTaken:
@@ -369,6 +374,35 @@ async def save_listing(
             # Back to the list filtered so that the listing just saved is in it.
             return redirect(_list_url("", prop.status), done="listing-saved")
     return _form_page(request, user, prop, values, outcome, status_code=422)
+
+
+@router.post("/listings/{property_id}/photos")
+async def upload_photo(
+    property_id: uuid.UUID, request: Request, session: SessionDep, user: UserDep
+) -> Response:
+    """One photo, stored under a name of ours and added after the listing's others."""
+    prop = await properties.get_property(session, user.account_id, property_id)
+    settings = request.app.state.app_state.settings
+    upload = (await request.form()).get("photo")
+    if len(prop.photo_urls) >= MAX_PHOTOS:
+        raise PhotoRefused(f"A listing has at most {MAX_PHOTOS} photos: remove one first.")
+    content = b""
+    if isinstance(upload, UploadFile):
+        # One byte past the limit is enough to know the photo is too large.
+        content = await upload.read(settings.photos.max_bytes + 1)
+    name = store_photo(settings.photos.dir, content, max_bytes=settings.photos.max_bytes)
+    prop.photo_urls = [*prop.photo_urls, photo_url(settings.public_base_url, name)]
+    return redirect(f"/listings/{prop.id}", done="photo-added")
+
+
+@router.post("/listings/{property_id}/photos/remove")
+async def remove_photo(
+    property_id: uuid.UUID, request: Request, session: SessionDep, user: UserDep
+) -> Response:
+    prop = await properties.get_property(session, user.account_id, property_id)
+    url = (await request.form()).get("url")
+    prop.photo_urls = [kept for kept in prop.photo_urls if kept != url]
+    return redirect(f"/listings/{prop.id}", done="photo-removed")
 
 
 @router.post("/listings/{property_id}/status")

@@ -10,9 +10,11 @@ from whatsapp_assistant.web.pages import (
     channels,
     inbox,
     listings,
+    meta_channels,
     persona,
     settings,
     simulator,
+    viewings,
 )
 
 pages_router = APIRouter(include_in_schema=False)
@@ -21,6 +23,8 @@ pages_router.include_router(inbox.router)
 pages_router.include_router(listings.router)
 pages_router.include_router(persona.router)
 pages_router.include_router(simulator.router)
+pages_router.include_router(meta_channels.router)
 pages_router.include_router(channels.router)
 pages_router.include_router(settings.router)
 pages_router.include_router(availability.router)
+pages_router.include_router(viewings.router)

@@ -2,7 +2,8 @@
 //  - live pages (<body data-live>) re-read themselves when the account's event stream says
 //    something changed, and swap the parts marked [data-region] in place;
 //  - forms marked data-inplace post in the background and swap the same parts;
-//  - times are shown in the browser's own time zone.
+//  - times are shown in the browser's own time zone, but those marked data-zone, which are
+//    already in the account's (a viewing's time is where the listing is).
 "use strict";
 
 (function () {
@@ -10,7 +11,7 @@
 
   function localTimes(root) {
     const today = new Date().toDateString();
-    root.querySelectorAll("time[datetime]").forEach((el) => {
+    root.querySelectorAll("time[datetime]:not([data-zone])").forEach((el) => {
       const when = new Date(el.getAttribute("datetime"));
       if (Number.isNaN(when.getTime())) return;
       const sameDay = when.toDateString() === today;

@@ -13,8 +13,8 @@ import logging
 import traceback
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import OperationalError
 
 from whatsapp_assistant.channels import service as channels
@@ -57,6 +57,27 @@ async def green_api_webhook(request: Request, state: StateDep) -> JSONResponse:
     return await _receive("green_api", request, state)
 
 
+@webhook_router.get("/meta", summary="Meta's webhook verification handshake")
+async def meta_verification(
+    state: StateDep,
+    mode: str = Query(default="", alias="hub.mode", max_length=40),
+    verify_token: str = Query(default="", alias="hub.verify_token", max_length=500),
+    challenge: str = Query(default="", alias="hub.challenge", max_length=200),
+) -> Response:
+    """Echo `hub.challenge` as text when `hub.verify_token` is a connected Meta channel's
+    (docs/providers.md, M2); anything else answers 403."""
+    async with state.db.session_scope() as session:
+        channel = await channels.find_by_verify_token(session, verify_token)
+    if mode != "subscribe" or channel is None or not challenge:
+        return _error(403, "verification_refused", "wrong verify token or not a subscription")
+    return PlainTextResponse(challenge)
+
+
+@webhook_router.post("/meta", summary="Meta WhatsApp Cloud API notifications")
+async def meta_webhook(request: Request, state: StateDep) -> JSONResponse:
+    return await _receive("meta_cloud", request, state)
+
+
 async def _receive(provider: str, request: Request, state: StateDep) -> JSONResponse:
     adapter = adapter_for(state.runtime.channels, provider)
     try:
@@ -65,6 +86,10 @@ async def _receive(provider: str, request: Request, state: StateDep) -> JSONResp
     except PayloadError as exc:
         status = 413 if isinstance(exc, PayloadTooLarge) else 400
         return _error(status, exc.code, exc.message)
+    if not parsed.external_id:
+        # Meta's fields other than `messages` name no number, so no channel (and no secret)
+        # to check them with: acknowledged, not kept (docs/decisions.md, 27).
+        return JSONResponse({"status": "ignored", "stored": 0})
     try:
         return await _store(adapter, request, state, body, payload, parsed)
     except OperationalError:
@@ -90,11 +115,17 @@ async def _store(
             parsed.external_id,
             cache_seconds=state.settings.webhook.channel_cache_seconds,
         )
-        # Unknown instance and wrong token answer alike: nothing tells a caller which ids exist.
+        # Unknown number and wrong token answer alike: nothing tells a caller which ids exist.
         if channel is None or not adapter.authenticate(channel, request.headers, body):
-            return _error(401, "invalid_webhook_token", "unknown channel or wrong token")
+            return _error(401, *_REFUSED.get(adapter.name, _REFUSED["green_api"]))
         result = await receive(state.runtime, session, channel, parsed, raw=payload)
     return JSONResponse({"status": result.outcome, "stored": result.stored})
+
+
+_REFUSED = {
+    "green_api": ("invalid_webhook_token", "unknown channel or wrong token"),
+    "meta_cloud": ("invalid_signature", "unknown phone number id or wrong signature"),
+}
 
 
 async def _keep_unprocessable(
