@@ -32,11 +32,21 @@ class ToolSpec:
 
 
 @dataclass(frozen=True)
+class ImagePart:
+    """A picture the customer sent, as its stored bytes: Claude and OpenAI-compatible models see
+    it beside the turn's text (an image block; a data URL)."""
+
+    mime: str  # image/jpeg, image/png, image/webp or image/gif: what both APIs take
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Turn:
     """One message of the conversation: the customer ("user") or the agent/AI ("assistant")."""
 
     role: Role
     text: str
+    images: tuple[ImagePart, ...] = ()  # the customer's pictures, oldest first
 
 
 @dataclass(frozen=True)
