@@ -223,8 +223,12 @@ def fail_unsent(session: AsyncSession, messages: list[Message], reason: str) -> 
 
 
 def send_on_commit(runtime: Runtime, session: AsyncSession, messages: list[Message]) -> None:
-    for message in messages:
-        runtime.queue.defer_on_commit(session, SEND_JOB, message_id=str(message.id))
+    """One send job for the rows of one change, sending them in their order: a notice's text
+    arrives before its invitation, as the customer should read them (docs/decisions.md, 24)."""
+    if messages:
+        first, *rest = (str(message.id) for message in messages)
+        extra = {"then": rest} if rest else {}
+        runtime.queue.defer_on_commit(session, SEND_JOB, message_id=first, **extra)
 
 
 async def send_committed(runtime: Runtime, message_ids: list[uuid.UUID]) -> None:

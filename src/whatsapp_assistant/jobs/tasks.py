@@ -52,8 +52,11 @@ def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) 
         await reply.answer_in_turn(_runtime(context), uuid.UUID(conversation_id), account)
 
     @app.task(name=SEND_JOB, queue="send", pass_context=True)
-    async def send_job(context: JobContext, message_id: str) -> None:
+    async def send_job(context: JobContext, message_id: str, then: list[str] | None = None) -> None:
+        # `then`: the rows queued with it, sent after it in order (outbox.send_on_commit).
         await outbox.send_message(_runtime(context), uuid.UUID(message_id))
+        if then:
+            await outbox.send_committed(_runtime(context), [uuid.UUID(i) for i in then])
 
     @app.task(name=MARK_READ_JOB, queue="send", pass_context=True)
     async def mark_read_job(context: JobContext, channel_id: str, provider_message_id: str) -> None:
