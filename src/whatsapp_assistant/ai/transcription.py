@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
-import openai
+from typing import TYPE_CHECKING
 
 from whatsapp_assistant.ai.errors import TranscriptionError
 from whatsapp_assistant.config import Settings, TranscribeSettings
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ class Transcriber:
     def __init__(self, settings: TranscribeSettings) -> None:
         if not settings.base_url:
             raise ValueError("a transcriber needs TRANSCRIBE_BASE_URL")
+        # Imported when a transcriber is made: importing openai costs about two seconds that
+        # every process without one would pay (ai/providers/registry.py).
+        import openai
+
         self.model = settings.model
         # A local server ignores the key, but the SDK refuses to start without one.
         self._client = openai.AsyncOpenAI(
@@ -55,6 +61,8 @@ class Transcriber:
         self, content: bytes, mime: str, filename: str, language_hint: str | None = None
     ) -> Transcript:
         """The words of one audio file; raises TranscriptionError, `retryable` or not."""
+        import openai
+
         if not content:
             raise TranscriptionError("the audio file is empty", retryable=False)
         try:
@@ -74,6 +82,8 @@ class Transcriber:
 
 def translate_error(error: openai.APIError) -> TranscriptionError:
     """By class and HTTP status, never by message text (docs/providers.md, L5)."""
+    import openai
+
     if isinstance(error, openai.APIStatusError):
         status = error.status_code
         retryable = status in _RETRYABLE_STATUSES or status >= 500
