@@ -11,6 +11,7 @@ from tests.ai.conftest import PERSONA, Listings, anthropic_settings, openai_sett
 from tests.fakes import anthropic_server, openai_server
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
+from whatsapp_assistant.ai.errors import LLMRejected
 from whatsapp_assistant.ai.providers.anthropic import AnthropicProvider
 from whatsapp_assistant.ai.providers.openai_compat import OpenAICompatProvider
 from whatsapp_assistant.ai.types import ImagePart, ReplyRequest, Turn
@@ -82,6 +83,32 @@ class TestAnthropicPictures:
         [message] = fake_anthropic.last_body["messages"]
         assert [block["type"] for block in message["content"]] == ["image", "text"]
         assert message["content"][1]["text"] == "This one?"
+
+    async def test_the_profile_name_note_keeps_the_picture(
+        self, claude: AnthropicProvider, fake_anthropic: FakeAnthropic, listings: Listings
+    ) -> None:
+        fake_anthropic.queue_text("Hello Ana.")
+        request = ReplyRequest(
+            persona=PERSONA,
+            history=[Turn("user", "", (ImagePart("image/jpeg", JPEG),))],
+            contact_name="Ana",
+        )
+
+        await claude.draft_reply(request, listings.tools)
+
+        image, text = fake_anthropic.last_body["messages"][-1]["content"]
+        assert base64.b64decode(image["source"]["data"]) == JPEG
+        assert text["text"].startswith("[WhatsApp profile name: Ana]")
+
+    async def test_a_picture_type_claude_cannot_read_is_refused_before_any_call(
+        self, claude: AnthropicProvider, fake_anthropic: FakeAnthropic, listings: Listings
+    ) -> None:
+        turn = Turn("user", "Look", (ImagePart("image/heic", b"heic bytes"),))
+
+        with pytest.raises(LLMRejected, match="image/heic"):
+            await claude.draft_reply(_request(turn), listings.tools)
+
+        assert fake_anthropic.requests == []
 
     async def test_a_history_without_pictures_is_sent_as_plain_strings(
         self, claude: AnthropicProvider, fake_anthropic: FakeAnthropic, listings: Listings
