@@ -83,6 +83,19 @@ class OpenAISettings(BaseModel):
     model: str = "gpt-4o-mini"
 
 
+class TranscribeSettings(BaseModel):
+    """Voice notes to text through an OpenAI-compatible /audio/transcriptions endpoint
+    (docs/decisions.md, 32): OpenAI, Groq or a local faster-whisper / whisper.cpp server."""
+
+    # Unset: no transcriber; a voice note stays a voice note for the agent.
+    base_url: str | None = None
+    model: str = Field(default="whisper-1", min_length=1)
+    # A local server needs none.
+    api_key: str | None = None
+    timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    max_retries: int = Field(default=2, ge=0, le=10)
+
+
 class GreenAPISettings(BaseModel):
     # Used when a channel gives no apiUrl of its own.
     url: str = "https://api.green-api.com"
@@ -209,6 +222,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     anthropic: AnthropicSettings = AnthropicSettings()
     openai: OpenAISettings = OpenAISettings()
+    transcribe: TranscribeSettings = TranscribeSettings()
     green_api: GreenAPISettings = GreenAPISettings()
     meta_cloud: MetaCloudSettings = MetaCloudSettings()
     reply: ReplySettings = ReplySettings()

@@ -24,7 +24,7 @@ from tests.settings import defaults, tuned
 from tests.statements import statements
 from whatsapp_assistant.ai.providers.offline import OfflineProvider
 from whatsapp_assistant.ai.providers.registry import make_provider
-from whatsapp_assistant.ai.types import PersonaSpec, ReplyRequest, Turn
+from whatsapp_assistant.ai.types import ImagePart, PersonaSpec, ReplyRequest, Turn
 from whatsapp_assistant.config import LLMSettings
 from whatsapp_assistant.db.session import Database
 
@@ -301,3 +301,56 @@ class TestMakeProvider:
         provider = make_provider(tuned(defaults(), llm_provider="offline"))
 
         await provider.aclose()
+
+
+class TestPictures:
+    PICTURE = ImagePart("image/jpeg", b"\xff\xd8\xff\xe0 a flat \xff\xd9")
+
+    @pytest.mark.parametrize(
+        ("language", "says"),
+        [
+            ("en", "I can't see pictures here"),
+            ("es", "Aquí no puedo ver imágenes"),
+            ("pt", "Aqui não consigo ver imagens"),
+        ],
+    )
+    async def test_a_picture_alone_is_answered_plainly_that_it_cannot_be_seen(
+        self, offline: OfflineProvider, listings: Listings, language: str, says: str
+    ) -> None:
+        request = ReplyRequest(
+            persona=PERSONA, history=[Turn("user", "", (self.PICTURE,))], language=language
+        )
+
+        draft = await offline.draft_reply(request, listings.tools)
+
+        assert says in draft.text
+        assert "Rita Almeida" in draft.text  # the agent will look at it
+        assert draft.tool_calls == []
+        assert draft.offline
+
+    async def test_an_earlier_conversation_sets_the_language_of_that_answer(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        history = [
+            Turn("user", "Olá, procuro casa em Lisboa"),
+            Turn("assistant", "Olá! Em que zona?"),
+            Turn("user", "", (self.PICTURE,)),
+        ]
+
+        draft = await offline.draft_reply(
+            ReplyRequest(persona=PERSONA, history=history), listings.tools
+        )
+
+        assert "Aqui não consigo ver imagens" in draft.text
+
+    async def test_a_picture_with_a_question_answers_the_question(
+        self, offline: OfflineProvider, listings: Listings
+    ) -> None:
+        turn = Turn("user", "Any flats in Lisbon under 400k?", (self.PICTURE,))
+
+        draft = await offline.draft_reply(
+            ReplyRequest(persona=PERSONA, history=[turn]), listings.tools
+        )
+
+        assert GRACA in draft.text
+        assert "see pictures" not in draft.text

@@ -3,6 +3,8 @@ L8)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import uuid
@@ -264,12 +266,70 @@ def validate_messages_request(body: JSON, *, count_tokens: bool = False) -> str 
     return _validate_messages(body.get("messages"), has_tools=bool(body.get("tools")))
 
 
+IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
+def sent_images(body: JSON) -> list[tuple[str, bytes]]:
+    """Every base64 image block of the request's messages, as (media_type, decoded bytes)."""
+    return [
+        (block["source"]["media_type"], base64.b64decode(block["source"]["data"]))
+        for message in body.get("messages", [])
+        for block in _blocks(message)
+        if block.get("type") == "image" and block["source"].get("type") == "base64"
+    ]
+
+
+def _validate_block(block: object, where: str) -> str | None:
+    """The 400s the real API gives a malformed text or image block (llm-apis.md 1.2)."""
+    if not isinstance(block, dict):
+        return f"{where}: Input should be a valid dictionary"
+    if block.get("type") == "text":
+        text = block.get("text")
+        if not isinstance(text, str) or not text:
+            return f"{where}: text content blocks must be non-empty"
+    if block.get("type") != "image":
+        return None
+    source = block.get("source")
+    if not isinstance(source, dict):
+        return f"{where}.source: Field required"
+    if source.get("type") == "url":
+        return None if isinstance(source.get("url"), str) else f"{where}.source.url: required"
+    if source.get("type") != "base64":
+        return f"{where}.source.type: Input should be 'base64' or 'url'"
+    if source.get("media_type") not in IMAGE_MEDIA_TYPES:
+        return f"{where}.source.media_type: Input should be {', '.join(IMAGE_MEDIA_TYPES)}"
+    data = source.get("data")
+    try:
+        decoded = base64.b64decode(data, validate=True) if isinstance(data, str) else b""
+    except binascii.Error:
+        decoded = b""
+    if not decoded:
+        return f"{where}.source.data: not valid base64 image data"
+    return None
+
+
+def _validate_content(message: JSON, index: int) -> str | None:
+    content = message.get("content")
+    if isinstance(content, str):
+        return None
+    if not isinstance(content, list) or not content:
+        return f"messages.{index}: all messages must have non-empty content"
+    for number, block in enumerate(content):
+        problem = _validate_block(block, f"messages.{index}.content.{number}")
+        if problem is not None:
+            return problem
+    return None
+
+
 def _validate_messages(messages: object, *, has_tools: bool) -> str | None:
     if not isinstance(messages, list) or not messages:
         return "messages: at least one message is required"
     for index, message in enumerate(messages):
         if message.get("role") not in ("user", "assistant", "system"):
             return f"messages.{index}.role: must be user or assistant"
+        problem = _validate_content(message, index)
+        if problem is not None:
+            return problem
         types = {block.get("type") for block in _blocks(message)}
         if types & {"tool_use", "tool_result"} and not has_tools:
             return "Requests which include `tool_use` or `tool_result` blocks must define tools."

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -147,6 +150,58 @@ class FakeOpenAI(FakeLLMServer):
         return text_reply(text)
 
 
+_DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,(.+)$", re.DOTALL)
+
+
+def sent_images(body: JSON) -> list[tuple[str, bytes]]:
+    """Every data-URL image part of the request's messages, as (mime, decoded bytes)."""
+    found: list[tuple[str, bytes]] = []
+    for message in body.get("messages", []):
+        content = message.get("content")
+        for part in content if isinstance(content, list) else []:
+            match = _DATA_URL.match(str((part.get("image_url") or {}).get("url", "")))
+            if part.get("type") == "image_url" and match:
+                found.append((match.group(1), base64.b64decode(match.group(2))))
+    return found
+
+
+def _validate_part(part: object, where: str) -> str | None:
+    """What OpenAI answers 400 for in a content part (llm-apis.md 2.2)."""
+    if not isinstance(part, dict):
+        return f"{where}: must be an object"
+    if part.get("type") == "text":
+        return None if isinstance(part.get("text"), str) else f"{where}.text is required"
+    if part.get("type") != "image_url":
+        return f"{where}.type: must be text or image_url"
+    image = part.get("image_url")
+    url = image.get("url") if isinstance(image, dict) else None
+    if not isinstance(url, str):
+        return f"{where}.image_url.url is required"
+    if url.startswith(("http://", "https://")):
+        return None
+    match = _DATA_URL.match(url)
+    try:
+        decoded = base64.b64decode(match.group(2), validate=True) if match else b""
+    except binascii.Error:
+        decoded = b""
+    if not decoded:
+        return f"{where}.image_url.url: Invalid image URL; expected a data URL or http(s)"
+    return None
+
+
+def _validate_content(message: JSON, index: int) -> str | None:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return None
+    if not content:
+        return f"messages[{index}].content must not be an empty array"
+    for number, part in enumerate(content):
+        problem = _validate_part(part, f"messages[{index}].content[{number}]")
+        if problem is not None:
+            return problem
+    return None
+
+
 def validate_chat_request(body: JSON) -> str | None:
     """Client bugs a real server would reject: missing fields, unanswered or stray tool calls."""
     if "__invalid_json__" in body:
@@ -164,6 +219,9 @@ def validate_chat_request(body: JSON) -> str | None:
         role = message.get("role")
         if role not in ("system", "developer", "user", "assistant", "tool"):
             return f"messages[{index}].role is invalid"
+        problem = _validate_content(message, index)
+        if problem is not None:
+            return problem
         if role == "tool":
             if message.get("tool_call_id") not in open_ids:
                 return f"messages[{index}]: tool message without a matching tool call"

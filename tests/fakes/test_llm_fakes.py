@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 
 import anthropic
@@ -10,6 +11,7 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.llm_base import JSON
 from tests.fakes.openai_server import FakeOpenAI
 
 USER = {"role": "user", "content": "Flats in Lisbon?"}
@@ -194,3 +196,87 @@ class TestFakeOpenAI:
         assert raised.value.body == {
             "message": "fake api_error", "type": "api_error", "param": None, "code": None,
         }  # fmt: skip
+
+
+JPEG_B64 = base64.b64encode(b"\xff\xd8\xff\xe0fake jpeg\xff\xd9").decode()
+
+
+class TestFakeAnthropicImages:
+    @pytest.mark.parametrize(
+        "block",
+        [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg"}},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg",
+                                         "data": "not base64!"}},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/bmp",
+                                         "data": JPEG_B64}},
+            {"type": "image", "data": JPEG_B64},
+            {"type": "text", "text": ""},
+        ],
+    )  # fmt: skip
+    async def test_a_malformed_block_is_the_apis_400(
+        self, claude: anthropic.AsyncAnthropic, fake_anthropic: FakeAnthropic, block: JSON
+    ) -> None:
+        fake_anthropic.queue_text("never sent")
+
+        with pytest.raises(anthropic.BadRequestError) as raised:
+            await claude.messages.create(
+                model="m", max_tokens=10, messages=[{"role": "user", "content": [block]}]
+            )
+
+        assert raised.value.status_code == 400
+        assert raised.value.type == "invalid_request_error"
+        assert fake_anthropic.pending == 1  # refused before any answer was played
+
+    async def test_empty_content_is_refused(self, claude: anthropic.AsyncAnthropic) -> None:
+        with pytest.raises(anthropic.BadRequestError, match="non-empty content"):
+            await claude.messages.create(
+                model="m", max_tokens=10, messages=[{"role": "user", "content": []}]
+            )
+
+    async def test_a_well_formed_image_block_is_answered(
+        self, claude: anthropic.AsyncAnthropic
+    ) -> None:
+        source = {"type": "base64", "media_type": "image/jpeg", "data": JPEG_B64}
+
+        message = await claude.messages.create(
+            model="m",
+            max_tokens=10,
+            messages=[{"role": "user", "content": [{"type": "image", "source": source}]}],
+        )
+
+        assert message.content
+
+
+class TestFakeOpenAIImages:
+    @pytest.mark.parametrize(
+        "part",
+        [
+            {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,@@@"}},
+            {"type": "image_url", "image_url": {"url": "file:///etc/passwd"}},
+            {"type": "image_url", "image_url": "data:image/jpeg;base64," + JPEG_B64},
+            {"type": "image", "source": {"data": JPEG_B64}},
+        ],
+    )
+    async def test_a_malformed_part_is_the_apis_400(
+        self, local: openai.AsyncOpenAI, part: JSON
+    ) -> None:
+        with pytest.raises(openai.BadRequestError) as raised:
+            await local.chat.completions.create(
+                model="m",
+                messages=[{"role": "user", "content": [part]}],  # type: ignore[list-item]
+            )
+
+        assert raised.value.status_code == 400
+
+    async def test_a_data_url_part_is_answered(self, local: openai.AsyncOpenAI) -> None:
+        url = "data:image/jpeg;base64," + JPEG_B64
+
+        completion = await local.chat.completions.create(
+            model="m",
+            messages=[
+                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+            ],
+        )
+
+        assert completion.choices[0].message.content

@@ -127,3 +127,17 @@ def _positive(value: float | None, *, scale: float = 1.0) -> float | None:
     if value is None or not math.isfinite(value) or value <= 0:
         return None
     return value * scale
+
+
+class TranscriptionError(DomainError):
+    """A voice note could not be turned into text. `retryable`: the service timed out, was
+    unreachable, rate limited us or failed (5xx), and may answer later; otherwise (400, 401,
+    413, …) it refused this audio or our settings, and asking again will not help."""
+
+    code = "transcription_failed"
+    kind: ErrorKind = "unavailable"
+
+    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status_code = status_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from whatsapp_assistant.ai.errors import LLMRejected
 from whatsapp_assistant.ai.types import FOLLOWUP, PersonaSpec, ReplyRequest, Turn
@@ -131,7 +132,9 @@ def _merge(turns: list[Turn]) -> list[Turn]:
     merged: list[Turn] = []
     for turn in turns:
         if merged and merged[-1].role == turn.role:
-            merged[-1] = Turn(turn.role, f"{merged[-1].text}\n{turn.text}")
+            last = merged[-1]
+            text = "\n".join(part for part in (last.text, turn.text) if part)
+            merged[-1] = Turn(turn.role, text, last.images + turn.images)
         else:
             merged.append(turn)
     return merged
@@ -153,7 +156,8 @@ def build_messages(request: ReplyRequest, *, limit: int) -> list[Turn]:
     customer messages becomes one user turn (docs/architecture.md, invariant 4: one reply reads them
     all).
     """
-    window = [turn for turn in request.history[-limit:] if turn.text.strip()]
+    # A picture without a caption is still a message the model must see.
+    window = [turn for turn in request.history[-limit:] if turn.text.strip() or turn.images]
     if request.task == FOLLOWUP and window and window[-1].role == "assistant":
         window.append(Turn("user", FOLLOWUP_NOTE))
     while window and window[0].role != "user":
@@ -166,10 +170,10 @@ def build_messages(request: ReplyRequest, *, limit: int) -> list[Turn]:
         # Ids and times the product wrote, not the customer: the model needs them to cancel or
         # move a viewing; they go with the latest message, after the cached history.
         last = window[-1]
-        window[-1] = Turn("user", f"{last.text}\n{_viewings_note(request)}")
+        window[-1] = replace(last, text=f"{last.text}\n{_viewings_note(request)}")
     if request.contact_name.strip():
         # The profile name is customer-controlled text too: it goes with the messages, as data.
         first = window[0]
         note = f"[WhatsApp profile name: {request.contact_name.strip()}]"
-        window[0] = Turn("user", f"{note}\n{first.text}")
+        window[0] = replace(first, text=f"{note}\n{first.text}")
     return _merge(window)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Sequence
+from typing import Literal
 
 import anthropic
 from anthropic.types import (
+    ImageBlockParam,
     Message,
     MessageParam,
     TextBlock,
@@ -20,7 +23,7 @@ from whatsapp_assistant.ai.agent import Finish, ModelStep, ToolReply, ToolReques
 from whatsapp_assistant.ai.errors import LLMError, LLMRejected, error_for_status, rate_limited
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
 from whatsapp_assistant.ai.tools import TOOLS, ToolRunner
-from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolSpec
+from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolSpec, Turn
 from whatsapp_assistant.config import AnthropicSettings, LLMSettings
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,45 @@ def read_step(message: Message) -> ModelStep:
     return ModelStep(text="\n\n".join(texts).strip(), finish=finish, tool_requests=requests)
 
 
+def user_content(turn: Turn) -> str | list[ImageBlockParam | TextBlockParam]:
+    """A customer turn: its text as it always was, or with pictures each a base64 image block
+    before the text (llm-apis.md 1.2). An empty text block is a 400, so a picture alone goes
+    without one."""
+    if not turn.images:
+        return turn.text
+    blocks: list[ImageBlockParam | TextBlockParam] = [
+        {
+            "type": "image",
+            "source": {
+                "type": "base64",
+                "media_type": _media_type(image.mime),
+                "data": base64.b64encode(image.data).decode("ascii"),
+            },
+        }
+        for image in turn.images
+    ]
+    if turn.text.strip():
+        blocks.append({"type": "text", "text": turn.text})
+    return blocks
+
+
+_MediaType = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
+_MEDIA_TYPES: dict[str, _MediaType] = {
+    "image/jpeg": "image/jpeg",
+    "image/png": "image/png",
+    "image/gif": "image/gif",
+    "image/webp": "image/webp",
+}
+
+
+def _media_type(mime: str) -> _MediaType:
+    media_type = _MEDIA_TYPES.get(mime.split(";")[0].strip().lower())
+    if media_type is None:
+        # The Messages API takes these four only; the caller keeps other files out of a Turn.
+        raise LLMRejected(f"the Anthropic API cannot read a picture of type {mime!r}")
+    return media_type
+
+
 class AnthropicExchange:
     """The transcript of one reply in Messages API form."""
 
@@ -110,7 +152,7 @@ class AnthropicExchange:
         self._messages: list[MessageParam] = []
         for turn in build_messages(request, limit=settings.history_messages):
             if turn.role == "user":
-                self._messages.append({"role": "user", "content": turn.text})
+                self._messages.append({"role": "user", "content": user_content(turn)})
             else:
                 self._messages.append({"role": "assistant", "content": turn.text})
 

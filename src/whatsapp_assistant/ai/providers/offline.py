@@ -28,6 +28,8 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "fallback": "Thanks for your message! Tell me the area, your budget and how many "
         "bedrooms you need, and I'll check {agent}'s listings. {agent} will also get back to "
         "you personally.",
+        "picture": "Thanks! I can't see pictures here, so could you tell me in words what you "
+        "are looking for, or which listing this is about? {agent} will see your picture too.",
         "where": " in {place}",
         "agency": " at {agency}",
     },
@@ -42,6 +44,8 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "fallback": "¡Gracias por su mensaje! Dígame la zona, su presupuesto y cuántas "
         "habitaciones necesita, y miro los inmuebles de {agent}. {agent} también le "
         "responderá personalmente.",
+        "picture": "¡Gracias! Aquí no puedo ver imágenes: ¿me cuenta con palabras qué busca, "
+        "o de qué inmueble se trata? {agent} también verá su imagen.",
         "where": " en {place}",
         "agency": " ({agency})",
     },
@@ -55,6 +59,8 @@ _TEMPLATES: dict[Language, dict[str, str]] = {
         "thanks": "De nada! Se precisar de mais alguma coisa, estou por aqui.",
         "fallback": "Obrigado pela sua mensagem! Diga-me a zona, o orçamento e quantos quartos "
         "procura, e eu vejo os imóveis de {agent}. {agent} também lhe responderá pessoalmente.",
+        "picture": "Obrigado! Aqui não consigo ver imagens: pode dizer-me por palavras o que "
+        "procura, ou de que imóvel se trata? {agent} também verá a sua imagem.",
         "where": " em {place}",
         "agency": " ({agency})",
     },
@@ -69,6 +75,7 @@ class _Reading:
     latest: str
     everything: str
     language: Language
+    pictures: bool = False  # the newest message(s) carry pictures, which rules cannot see
 
     @classmethod
     def of(cls, request: ReplyRequest) -> _Reading:
@@ -76,12 +83,12 @@ class _Reading:
         tail = len(turns)
         while tail > 0 and turns[tail - 1].role == "user":
             tail -= 1
-        latest = "\n".join(t.text for t in turns[tail:])
-        everything = "\n".join(t.text for t in turns if t.role == "user")
+        latest = "\n".join(t.text for t in turns[tail:] if t.text)
+        everything = "\n".join(t.text for t in turns if t.role == "user" and t.text)
         language = as_language(request.language) or detect_language(
             everything, default=request.persona.default_language
         )
-        return cls(latest, everything, language)
+        return cls(latest, everything, language, any(t.images for t in turns[tail:]))
 
 
 def _has_criteria(text: str) -> bool:
@@ -188,6 +195,9 @@ class OfflineProvider:
     async def draft_reply(self, request: ReplyRequest, tools: ToolRunner) -> ReplyDraft:
         reading = _Reading.of(request)
         say = _Sayer(request, reading.language)
+        if reading.pictures and not reading.latest.strip():
+            # Only a picture: saying anything about it would pretend the rules saw it.
+            return self._draft(say("picture"), [])
         # Offers, complaints, legal and financing questions never reach here: the reply job's
         # escalation rules (escalation/rules.py) hand them over before any provider is asked.
         search = _Search(tools, reading.language)

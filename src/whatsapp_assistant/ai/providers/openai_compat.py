@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 
@@ -9,6 +10,8 @@ import openai
 from openai.types.chat import (
     ChatCompletion,
     ChatCompletionAssistantMessageParam,
+    ChatCompletionContentPartImageParam,
+    ChatCompletionContentPartTextParam,
     ChatCompletionFunctionToolParam,
     ChatCompletionMessageFunctionToolCall,
     ChatCompletionMessageFunctionToolCallParam,
@@ -19,7 +22,7 @@ from whatsapp_assistant.ai.agent import Finish, ModelStep, ToolReply, ToolReques
 from whatsapp_assistant.ai.errors import LLMError, error_for_status, rate_limited
 from whatsapp_assistant.ai.prompt import build_messages, build_system_prompt
 from whatsapp_assistant.ai.tools import TOOLS, ToolRunner
-from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolSpec
+from whatsapp_assistant.ai.types import ReplyDraft, ReplyRequest, ToolSpec, Turn
 from whatsapp_assistant.config import LLMSettings, OpenAISettings
 
 _FINISH: dict[str, Finish] = {
@@ -107,6 +110,28 @@ def _echo(completion: ChatCompletion) -> ChatCompletionAssistantMessageParam:
     return echoed
 
 
+ContentPart = ChatCompletionContentPartImageParam | ChatCompletionContentPartTextParam
+
+
+def user_content(turn: Turn) -> str | list[ContentPart]:
+    """A customer turn: its text as it always was, or with pictures each an image_url part
+    holding a data URL before a text part (llm-apis.md 2.2); a picture alone has no text part."""
+    if not turn.images:
+        return turn.text
+    parts: list[ContentPart] = [
+        {
+            "type": "image_url",
+            "image_url": {
+                "url": f"data:{image.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+            },
+        }
+        for image in turn.images
+    ]
+    if turn.text.strip():
+        parts.append({"type": "text", "text": turn.text})
+    return parts
+
+
 class OpenAIExchange:
     """The transcript of one reply in Chat Completions form."""
 
@@ -135,7 +160,7 @@ class OpenAIExchange:
         ]
         for turn in build_messages(request, limit=settings.history_messages):
             if turn.role == "user":
-                self._messages.append({"role": "user", "content": turn.text})
+                self._messages.append({"role": "user", "content": user_content(turn)})
             else:
                 self._messages.append({"role": "assistant", "content": turn.text})
 

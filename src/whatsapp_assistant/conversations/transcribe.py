@@ -1,0 +1,123 @@
+"""A stored voice note turned into text: its transcript kept on the message, once.
+
+The customer's words come back as `data["transcript"]`, and as the message's text when it had
+none, so everything that reads messages (the reply, the inbox) reads them as if typed
+(docs/decisions.md, 32). The service is called outside any transaction (docs/architecture.md,
+"Layers"); the write checks again that no transcript is there, so running it twice, or two
+workers at once, stores one transcript (invariant 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from whatsapp_assistant.ai.errors import TranscriptionError
+from whatsapp_assistant.ai.transcription import Transcriber
+from whatsapp_assistant.conversations import live
+from whatsapp_assistant.conversations.models import Conversation, Message
+from whatsapp_assistant.conversations.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _VoiceNote:
+    path: Path
+    mime: str
+    filename: str
+    language: str | None  # the conversation's, as a hint to the service
+
+
+async def transcribe_message(
+    runtime: Runtime,
+    message_id: uuid.UUID,
+    *,
+    media_dir: Path,
+    transcriber: Transcriber | None = None,
+) -> str:
+    """The message's transcript, made now if it has none yet; "" when nothing was transcribed:
+    no transcriber configured (`transcriber` None and no TRANSCRIBE_BASE_URL), a message that
+    is not a stored audio file, or audio the service refused for good (the message stays a
+    voice note for the agent). A failure that may pass raises TranscriptionError(retryable)
+    for the job to try again; the message is unchanged then too."""
+    own = transcriber is None
+    service = Transcriber.from_settings(runtime.settings) if own else transcriber
+    if service is None:
+        return ""
+    try:
+        return await _transcribe(runtime, message_id, media_dir, service)
+    finally:
+        if own:
+            await service.aclose()
+
+
+async def _transcribe(
+    runtime: Runtime, message_id: uuid.UUID, media_dir: Path, transcriber: Transcriber
+) -> str:
+    async with runtime.db.session_scope() as session:
+        message = await session.get(Message, message_id)
+        if message is None:
+            return ""
+        if isinstance(message.data.get("transcript"), str):
+            return str(message.data["transcript"])
+        note = _voice_note(message, media_dir)
+        if note is None:
+            return ""
+        conversation = await session.get(Conversation, message.conversation_id)
+        language = conversation.language if conversation is not None else None
+        note = _VoiceNote(note.path, note.mime, note.filename, language)
+    try:
+        content = await asyncio.to_thread(note.path.read_bytes)
+    except OSError:
+        logger.warning("voice note %s: its stored file cannot be read", message_id)
+        return ""
+    try:
+        transcript = await transcriber.transcribe(content, note.mime, note.filename, note.language)
+    except TranscriptionError as error:
+        if error.retryable:
+            raise
+        logger.warning("voice note %s not transcribed: %s", message_id, error.message)
+        return ""
+    return await _store(runtime, message_id, transcript.text)
+
+
+async def _store(runtime: Runtime, message_id: uuid.UUID, text: str) -> str:
+    async with runtime.db.session_scope() as session:
+        stmt = select(Message).where(Message.id == message_id).with_for_update()
+        message = (await session.execute(stmt)).scalar_one_or_none()
+        if message is None:
+            return ""
+        if isinstance(message.data.get("transcript"), str):
+            return str(message.data["transcript"])  # another run stored it meanwhile
+        # A new dict: the JSON column sees a change only on assignment.
+        message.data = {**message.data, "transcript": text}
+        if not message.text.strip():
+            message.text = text
+        live.publish_message(session, message)
+    return text
+
+
+def _voice_note(message: Message, media_dir: Path) -> _VoiceNote | None:
+    """The stored audio file of the message, inside `media_dir`; None for anything else."""
+    media = message.data.get("media")
+    if not isinstance(media, dict) or media.get("status") != "stored":
+        return None
+    relative, mime = media.get("path"), media.get("mime") or message.media_mime or ""
+    if not isinstance(relative, str) or not isinstance(mime, str):
+        return None
+    if message.kind != "audio" and not mime.startswith("audio/"):
+        return None
+    root = media_dir.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        logger.warning("voice note %s: its stored path leaves the media folder", message.id)
+        return None
+    filename = media.get("filename")
+    name = filename if isinstance(filename, str) and filename else path.name
+    return _VoiceNote(path, mime.split(";")[0].strip(), name, None)
