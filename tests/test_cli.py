@@ -269,7 +269,7 @@ class TestDemoAndChat:
         done = run(env, "worker", "--queues", "send,replies")
         assert done.returncode == 2
         assert "unknown queue replies" in done.stderr
-        assert "send, reply, scheduled, maintenance" in done.stderr
+        assert "send, reply, scheduled, maintenance, media" in done.stderr
 
 
 def _rows_settled(env: dict[str, str]) -> None:
