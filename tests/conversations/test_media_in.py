@@ -19,6 +19,7 @@ from tests.conftest import ApiAccount
 from tests.conversations.harness import (
     JAMES,
     Service,
+    customer_text,
     drained,
     eventually,
     fixture,
@@ -31,7 +32,7 @@ from whatsapp_assistant.ai.providers.base import LLMProvider
 from whatsapp_assistant.ai.tools import ToolRunner
 from whatsapp_assistant.ai.types import ImagePart, ReplyDraft, ReplyRequest
 from whatsapp_assistant.config import Settings
-from whatsapp_assistant.conversations import media
+from whatsapp_assistant.conversations import media, recovery
 from whatsapp_assistant.conversations.media_files import MEDIA_KINDS, safe_filename
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.db.session import Database
@@ -424,3 +425,41 @@ class TestFileNames:
     def test_a_long_name_keeps_its_extension(self) -> None:
         name = safe_filename("x" * 300 + ".docx", kind="document")
         assert len(name) == 120 and name.endswith(".docx")
+
+
+async def test_a_file_whose_job_was_lost_is_fetched_by_the_recovery(
+    service: Service, settings: Settings, fake_green_api: FakeGreenAPI
+) -> None:
+    # The webhook's commit went through, its job did not (a process killed in between).
+    payload = green_file(fake_green_api, JPEG, caption="still there?")
+    defer = service.runtime.queue.defer_on_commit
+    service.runtime.queue.defer_on_commit = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    try:
+        await service.post_webhook(payload)
+    finally:
+        service.runtime.queue.defer_on_commit = defer  # type: ignore[method-assign]
+    assert "media" not in (await file_message(service)).data
+
+    await recovery.recover(service.runtime, startup=True)
+
+    assert (await verdict(service))["status"] == "stored"
+    [reply] = await service.wait_for_sends(1)
+    assert reply["chatId"] == JAMES
+
+
+async def test_a_text_right_after_a_photo_is_answered_once_with_the_photo(
+    service: Service, recording: RecordingLLM, fake_green_api: FakeGreenAPI
+) -> None:
+    fake_green_api.delay_next(1.0)  # the photo is still downloading when the text comes
+    await service.post_webhook(green_file(fake_green_api, JPEG))
+    await service.post_webhook(customer_text("Is this the one on Rua da Graça?"))
+
+    await verdict(service)
+    await drained(service)
+
+    assert len(fake_green_api.sent_messages) == 1
+    [request] = recording.requests
+    assert [turn.images for turn in request.history if turn.images] == [
+        (ImagePart("image/jpeg", JPEG),)
+    ]
+    assert request.history[-1].text == "Is this the one on Rua da Graça?"
