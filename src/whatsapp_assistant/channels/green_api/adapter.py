@@ -213,9 +213,16 @@ class GreenAPIAdapter:
                 logger.info(
                     "downloadUrl of %s answered %s", ref.provider_message_id, exc.status_code
                 )
-        answer = await self._call(
-            channel, "downloadFile", {"chatId": ref.chat_id, "idMessage": ref.provider_message_id}
-        )
+        try:
+            answer = await self._call(
+                channel,
+                "downloadFile",
+                {"chatId": ref.chat_id, "idMessage": ref.provider_message_id},
+            )
+        except SendError as exc:
+            raise DownloadError(
+                exc.message, status_code=exc.status_code, retryable=exc.retryable
+            ) from None
         fresh = get_str(answer, "downloadUrl")
         if not fresh or fresh == TOO_LARGE_MARKER:
             raise DownloadError(

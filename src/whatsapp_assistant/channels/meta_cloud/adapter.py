@@ -217,7 +217,9 @@ class MetaCloudAdapter:
             described = await self._call(channel, "GET", "", node=ref.media_id)
         except SendError as exc:
             raise DownloadError(
-                exc.message, status_code=exc.status_code, retryable=exc.retryable
+                exc.message.replace("phone number", "media id", 1),
+                status_code=exc.status_code,
+                retryable=exc.retryable,
             ) from None
         url = get_str(described, "url")
         if not url:
