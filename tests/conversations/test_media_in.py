@@ -8,6 +8,7 @@ import copy
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.conversations.harness import (
     drained,
     eventually,
     fixture,
+    journal_entry,
     start_service,
 )
 from tests.conversations.meta_harness import MetaService, meta_fixture
@@ -31,8 +33,10 @@ from tests.settings import tuned
 from whatsapp_assistant.ai.providers.base import LLMProvider
 from whatsapp_assistant.ai.tools import ToolRunner
 from whatsapp_assistant.ai.types import ImagePart, ReplyDraft, ReplyRequest
+from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations import media, recovery
+from whatsapp_assistant.conversations.backfill import backfill
 from whatsapp_assistant.conversations.media_files import MEDIA_KINDS, safe_filename
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.db.session import Database
@@ -463,3 +467,23 @@ async def test_a_text_right_after_a_photo_is_answered_once_with_the_photo(
         (ImagePart("image/jpeg", JPEG),)
     ]
     assert request.history[-1].text == "Is this the one on Rua da Graça?"
+
+
+async def test_a_photo_missed_long_ago_is_kept_for_the_agent_and_not_answered(
+    service: Service, settings: Settings, fake_green_api: FakeGreenAPI
+) -> None:
+    # A backfill finds a photo sent two hours ago: the agent decides (docs/decisions.md, 26).
+    entry = journal_entry("", minutes_ago=120, message_id="3EB0OLDPHOTO00000001")
+    url = fake_green_api.add_file(JPEG, "image/jpeg", chat_id=JAMES, message_id=entry["idMessage"])
+    entry |= {"typeMessage": "imageMessage", "downloadUrl": url, "mimeType": "image/jpeg"}
+    entry.pop("textMessage")
+    fake_green_api.add_incoming(entry)
+    async with service.db.session_scope() as session:
+        channel = (await session.execute(select(Channel.id))).scalar_one()
+
+    report = await backfill(service.runtime, channel, since=timedelta(hours=6))
+
+    assert (report.stored, report.flagged) == (1, 1)
+    assert (await verdict(service))["status"] == "stored"
+    await drained(service)
+    assert fake_green_api.sent_messages == []

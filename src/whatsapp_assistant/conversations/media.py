@@ -41,6 +41,7 @@ from whatsapp_assistant.conversations.models import Contact, Conversation, Messa
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import FETCH_MEDIA_JOB, Runtime
 from whatsapp_assistant.conversations.states import Author
+from whatsapp_assistant.kit.clock import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +164,17 @@ async def _record(runtime: Runtime, message_id: uuid.UUID, verdict: dict[str, An
         live.publish_message(session, message)
         # Here a stored voice note (kind "audio", verdict["path"]) would be transcribed before
         # the reply reads it; until then the reply asks the customer to type.
-        if message.author == Author.CUSTOMER:
+        conversation = await session.get(Conversation, message.conversation_id)
+        if message.author == Author.CUSTOMER and conversation and _unanswered(conversation):
             defer_reply(runtime, session, message.conversation_id, message.account_id)
     return str(verdict["status"])
+
+
+def _unanswered(conversation: Conversation) -> bool:
+    """Waiting for an AI answer, as the recovery reads it: a file a backfill flagged for the
+    agent (docs/decisions.md, 26) moved no `last_inbound_at`, so it sets off no reply."""
+    inbound, answered = conversation.last_inbound_at, conversation.answered_through
+    return inbound is not None and (answered is None or as_utc(answered) < as_utc(inbound))
 
 
 def _verdict(
