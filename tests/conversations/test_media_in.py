@@ -487,3 +487,16 @@ async def test_a_photo_missed_long_ago_is_kept_for_the_agent_and_not_answered(
     assert (await verdict(service))["status"] == "stored"
     await drained(service)
     assert fake_green_api.sent_messages == []
+
+
+async def test_a_picture_over_5_mb_is_kept_but_not_shown_to_the_model(
+    service: Service, recording: RecordingLLM, fake_green_api: FakeGreenAPI
+) -> None:
+    big = JPEG + os.urandom(5 * 1024 * 1024)
+    await service.post_webhook(green_file(fake_green_api, big, caption="the whole street"))
+
+    assert (await verdict(service))["status"] == "stored"
+    await service.wait_for_sends(1)
+    [request] = recording.requests
+    assert [turn.images for turn in request.history] == [()]
+    assert "the whole street" in request.history[-1].text
