@@ -2,9 +2,10 @@
 
 Runs the real application (offline AI, replies held back by a long debounce so only ingest and
 downloads run) against the loopback fake Green API, whose downloadUrl serves a 2 MB JPEG for
-every photo. N text webhooks, then N photo webhooks, each block posted by CONCURRENCY clients
-at once, twice: with the media queue left to another process (the webhook's own cost), and with
-the downloads running as jobs in this process meanwhile (docs/decisions.md, 31). Prints
+every photo. N text and N photo webhooks in alternating blocks of BLOCK, each block posted by
+CONCURRENCY clients at once, twice: with the media queue left to another process (the
+webhook's own cost), and with the downloads running as jobs in this process meanwhile
+(docs/decisions.md, 31). Prints
 requests per second, p50 and p99 of each, the photo/text ratios, and how long the downloads
 took to finish after the last photo was taken.
 Usage: BENCH_DATABASES=sqlite .venv/bin/python bench/media_ingest.py [N]
@@ -41,6 +42,7 @@ from whatsapp_assistant.conversations.models import Message
 FIXTURE = ROOT / "tests" / "fixtures" / "greenapi" / "incoming_text.json"
 PHOTO_BYTES = 2 * 1024 * 1024
 CONCURRENCY = 8
+BLOCK = 20
 WEBHOOK_TOKEN = "bench-webhook-token-0001"  # noqa: S105 - a throwaway scratch channel
 
 
@@ -69,7 +71,10 @@ def photo_payload(index: int, fake: FakeGreenAPI, photo: bytes, phase: str) -> d
     return payload
 
 
-async def post_all(client: httpx.AsyncClient, payloads: list[dict[str, Any]]) -> dict[str, Any]:
+async def post_all(
+    client: httpx.AsyncClient, payloads: list[dict[str, Any]]
+) -> tuple[list[float], float]:
+    """Post `payloads` by CONCURRENCY clients at once: each one's latency, and the wall time."""
     headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
     latencies: list[float] = []
     waiting = asyncio.Queue[dict[str, Any]]()
@@ -86,12 +91,29 @@ async def post_all(client: httpx.AsyncClient, payloads: list[dict[str, Any]]) ->
 
     started = time.perf_counter()
     await asyncio.gather(*(poster() for _ in range(CONCURRENCY)))
-    seconds = time.perf_counter() - started
-    figures: dict[str, Any] = {
-        "requests": len(payloads),
-        "requests_per_second": round(len(payloads) / seconds, 1),
+    return latencies, time.perf_counter() - started
+
+
+async def alternating(
+    client: httpx.AsyncClient, texts: list[dict[str, Any]], photos: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Blocks of BLOCK texts and BLOCK photos in turn, so neither kind always goes first."""
+    figures: dict[str, dict[str, Any]] = {}
+    for kind, payloads in (("text", texts), ("image", photos)):
+        figures[kind] = {"latencies": [], "seconds": 0.0, "requests": len(payloads)}
+    for start in range(0, len(texts), BLOCK):
+        for kind, payloads in (("text", texts), ("image", photos)):
+            latencies, seconds = await post_all(client, payloads[start : start + BLOCK])
+            figures[kind]["latencies"] += latencies
+            figures[kind]["seconds"] += seconds
+    return {
+        kind: {
+            "requests": found["requests"],
+            "requests_per_second": round(found["requests"] / found["seconds"], 1),
+        }
+        | summary(found["latencies"])
+        for kind, found in figures.items()
     }
-    return figures | summary(latencies)
 
 
 async def stored_count(settings: Settings, phase: str) -> int:
@@ -134,8 +156,8 @@ async def phase(
                 while await stored_count(settings, "A") < n:
                     await asyncio.sleep(0.1)
             await post_all(client, [text_payload(n + i, name) for i in range(10)])  # warm
-            text = await post_all(client, texts)
-            image = await post_all(client, photos)
+            measured = await alternating(client, texts, photos)
+            text, image = measured["text"], measured["image"]
             result: dict[str, Any] = {
                 "text": text,
                 "image": image,
