@@ -145,3 +145,20 @@ class TestWhatTheThreadSays:
 
         assert "File too large to keep (23 MB) — open it on your phone" in thread.text
         assert (await service.client.get(f"/media/{message.id}")).status_code == 404
+
+    async def test_a_refused_or_failed_file_says_so(
+        self, service: Service, fake_green_api: FakeGreenAPI
+    ) -> None:
+        svg = b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+        message = await _received(service, green_file(fake_green_api, svg, mime="image/png"))
+        await sign_in(service.client, service.account.email)
+
+        thread = await service.client.get(await _thread(service))
+        assert "A image of a type not kept here — open it on your phone" not in thread.text
+        assert "An image of a type not kept here — open it on your phone" in thread.text
+        async with service.db.session_scope() as session:
+            row = await session.get(Message, message.id)
+            assert row is not None
+            row.data = row.data | {"media": {"status": "failed"}}
+        thread = await service.client.get(await _thread(service))
+        assert "The image could not be downloaded — open it on your phone" in thread.text
