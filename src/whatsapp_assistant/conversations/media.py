@@ -125,6 +125,9 @@ async def fetch_media(runtime: Runtime, message_id: uuid.UUID) -> str | None:
         verdict = _verdict(FAILED, ref, kind) | {"error": exc.message[:300]}
     else:
         verdict = await _keep(settings.dir, account_id, ref, kind, downloaded)
+    # A stored voice note (kind "audio", settings.dir / verdict["path"]) would be transcribed
+    # here, outside any transaction, and `_record` would write data["transcript"] with the
+    # verdict, before the reply it defers reads it; until then the reply asks to type.
     return await _record(runtime, message_id, verdict)
 
 
@@ -162,8 +165,6 @@ async def _record(runtime: Runtime, message_id: uuid.UUID, verdict: dict[str, An
             return None
         message.data = {k: v for k, v in message.data.items() if k != ATTEMPTS} | {MEDIA: verdict}
         live.publish_message(session, message)
-        # Here a stored voice note (kind "audio", verdict["path"]) would be transcribed before
-        # the reply reads it; until then the reply asks the customer to type.
         conversation = await session.get(Conversation, message.conversation_id)
         if message.author == Author.CUSTOMER and conversation and _unanswered(conversation):
             defer_reply(runtime, session, message.conversation_id, message.account_id)
