@@ -81,6 +81,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         environment="test",
         database_url=database_url,
         photos_dir=tmp_path / "photos",  # uploaded listing photos stay out of the worktree
+        media_dir=tmp_path / "media",  # and so do the files customers send
+        media_retry_delays_seconds=(0.05, 0.1),
         llm_provider="offline",
         reply_debounce_seconds=0,
         green_api_backoff_seconds=0.01,

@@ -20,8 +20,8 @@ DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - the refused
 
 ProviderName = Literal["anthropic", "openai", "offline"]
 # Job queues, each worked with its own concurrency (docs/architecture.md, invariant 9).
-QueueName = Literal["send", "reply", "scheduled", "maintenance"]
-QUEUES: tuple[QueueName, ...] = ("send", "reply", "scheduled", "maintenance")
+QueueName = Literal["send", "reply", "scheduled", "maintenance", "media"]
+QUEUES: tuple[QueueName, ...] = ("send", "reply", "scheduled", "maintenance", "media")
 
 
 class DatabaseSettings(BaseModel):
@@ -137,6 +137,8 @@ class WorkerSettings(BaseModel):
     replies_per_account: int = Field(default=40, ge=1, le=10000)
     concurrency_scheduled: int = Field(default=20, ge=1, le=1000)
     concurrency_maintenance: int = Field(default=2, ge=1, le=100)
+    # Downloads of the files customers send (docs/decisions.md, 31): never a send's slot.
+    concurrency_media: int = Field(default=10, ge=1, le=1000)
 
     def concurrency(self, queue: QueueName) -> int:
         return int(getattr(self, f"concurrency_{queue}"))
@@ -160,6 +162,17 @@ class PhotoSettings(BaseModel):
     # 29); 5 MB is the most Meta takes for an image (docs/providers.md, M10).
     dir: Path = Path("data/photos")
     max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+
+
+class MediaSettings(BaseModel):
+    # Files customers (and the agent's phone) send, downloaded by a job and kept here, one
+    # folder per account, served behind the session at /media/<message id> (docs/decisions.md,
+    # 31). 16 MB is what WhatsApp itself lets a video or audio be.
+    dir: Path = Path("data/media")
+    max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    # Waits before each further try of a download that failed in a way that may pass; past the
+    # last one the file is marked failed and only the provider's reference stays.
+    retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0)
 
 
 class WebhookSettings(BaseModel):
@@ -230,6 +243,7 @@ class Settings(BaseSettings):
     recovery: RecoverySettings = RecoverySettings()
     send: SendSettings = SendSettings()
     photos: PhotoSettings = PhotoSettings()
+    media: MediaSettings = MediaSettings()
     webhook: WebhookSettings = WebhookSettings()
     polling: PollingSettings = PollingSettings()
     backfill: BackfillSettings = BackfillSettings()

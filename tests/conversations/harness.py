@@ -22,7 +22,13 @@ from tests.fakes.green_api import FakeGreenAPI
 from whatsapp_assistant.app import create_app
 from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
-from whatsapp_assistant.conversations.runtime import REPLY_JOB, SCHEDULED_JOB, SEND_JOB, Runtime
+from whatsapp_assistant.conversations.runtime import (
+    FETCH_MEDIA_JOB,
+    REPLY_JOB,
+    SCHEDULED_JOB,
+    SEND_JOB,
+    Runtime,
+)
 from whatsapp_assistant.conversations.states import MessageStatus, Mode
 from whatsapp_assistant.db.session import Database
 from whatsapp_assistant.web.deps import AppState
@@ -150,9 +156,9 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = PATIE
 
 
 async def pending_jobs(runtime: Runtime) -> list[procrastinate.jobs.Job]:
-    """Reply and send jobs still to run or running, and scheduled messages' jobs due by now (a
-    follow-up's job waits a day of the queue's own time: the sweep wakes it when the clock is
-    moved forward, kit/clock.py)."""
+    """Reply, send and file-fetch jobs still to run or running, and scheduled messages' jobs
+    due by now (a follow-up's job waits a day of the queue's own time: the sweep wakes it when
+    the clock is moved forward, kit/clock.py)."""
     manager = runtime.queue.app.job_manager
     jobs = [
         job for status in ("todo", "doing") for job in await manager.list_jobs_async(status=status)
@@ -161,7 +167,7 @@ async def pending_jobs(runtime: Runtime) -> list[procrastinate.jobs.Job]:
     return [
         job
         for job in jobs
-        if job.task_name in (REPLY_JOB, SEND_JOB)
+        if job.task_name in (REPLY_JOB, SEND_JOB, FETCH_MEDIA_JOB)
         or (
             job.task_name == SCHEDULED_JOB
             and (job.status == "doing" or job.scheduled_at is None or job.scheduled_at <= now)

@@ -63,7 +63,20 @@ class RecordedRequest:
 @dataclass(frozen=True)
 class _Answer:
     status: int
-    body: Any
+    body: Any  # JSON, or the bytes of a file served at a download URL
+    content_type: str = "application/json"
+
+
+@dataclass
+class _File:
+    """A file a notification names: its bytes at a download URL, which may have expired."""
+
+    content: bytes
+    mime: str
+    chat_id: str
+    message_id: str
+    path: str
+    expired: bool
 
 
 class FakeGreenAPI:
@@ -91,6 +104,9 @@ class FakeGreenAPI:
         # The incoming journal (docs/providers.md, G18), newest last as pushed; served newest first.
         self._journal: list[dict[str, Any]] = []
         self._sent_journal: list[dict[str, Any]] = []
+        # Received files by download path (docs/providers.md, G21).
+        self._downloads: dict[str, _File] = {}
+        self._served: list[str] = []
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -160,6 +176,28 @@ class FakeGreenAPI:
         with self._lock:
             self._sent_journal.append(entry)
 
+    def add_file(
+        self,
+        content: bytes,
+        mime: str,
+        *,
+        chat_id: str,
+        message_id: str,
+        expired: bool = False,
+    ) -> str:
+        """Keep a file a notification will name; its downloadUrl is returned. An `expired` link
+        answers 404, and downloadFile for the message hands out a fresh one (G21)."""
+        path = f"/download/{secrets.token_hex(8)}/{message_id}"
+        with self._lock:
+            self._downloads[path] = _File(content, mime, chat_id, message_id, path, expired)
+        return self.base_url + path
+
+    @property
+    def downloads(self) -> list[str]:
+        """The paths of the download URLs that were read (answered 200), in order."""
+        with self._lock:
+            return list(self._served)
+
     def fail_next(self, status: int, count: int = 1, body: Any = None) -> None:
         """Answer the next `count` requests with `status` (and `body`) before any validation."""
         answer = _Answer(status, body if body is not None else {"message": f"fake {status}"})
@@ -185,6 +223,8 @@ class FakeGreenAPI:
             time.sleep(delay)
         if failure is not None:
             return failure
+        if path.startswith("/download/"):
+            return self._download(method, path)
         if path.split("?", 1)[0].split("/")[2:3] == ["sendFileByUpload"]:
             return self._send_file(path, raw, headers)
         return self._route(method, path, raw, body)
@@ -228,7 +268,40 @@ class FakeGreenAPI:
             return self._accept(path, _validate_file_by_url(body), body, self._images)
         if (method, match["method"]) == ("POST", "sendLocation"):
             return self._accept(path, _validate_location(body), body, self._locations)
+        if (method, match["method"]) == ("POST", "downloadFile"):
+            return self._fresh_link(path, body)
         return _Answer(404, {"message": "Not Found"})
+
+    def _download(self, method: str, path: str) -> _Answer:
+        with self._lock:
+            found = self._downloads.get(path)
+        if method != "GET" or found is None or found.expired:
+            return _Answer(404, {"message": "Not Found"})
+        with self._lock:
+            self._served.append(path)
+        return _Answer(200, found.content, found.mime)
+
+    def _fresh_link(self, path: str, body: Any) -> _Answer:
+        """downloadFile {chatId, idMessage}: a new downloadUrl for a message's file."""
+        if not isinstance(body, dict):
+            return _bad_request(path, "'chatId' and 'idMessage' are required")
+        with self._lock:
+            found = next(
+                (
+                    f
+                    for f in self._downloads.values()
+                    if f.chat_id == body.get("chatId") and f.message_id == body.get("idMessage")
+                ),
+                None,
+            )
+        if found is None:
+            return _bad_request(path, "message not found")
+        fresh = f"/download/{secrets.token_hex(8)}/{found.message_id}"
+        with self._lock:
+            self._downloads[fresh] = _File(
+                found.content, found.mime, found.chat_id, found.message_id, fresh, False
+            )
+        return _Answer(200, {"downloadUrl": self.base_url + fresh})
 
     def _receive(self, wait_seconds: float) -> _Answer:
         """The head of the queue, left there until deleted; `null` after the wait if none."""
@@ -419,9 +492,10 @@ def _handler_for(fake: FakeGreenAPI) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {name.lower(): value for name, value in self.headers.items()}
             answer = fake.handle(method, self.path, raw, headers)
-            payload = json.dumps(answer.body).encode()
+            body = answer.body
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -95,7 +95,8 @@ def graph_error(status: int, code: int, message: str) -> tuple[int, dict[str, An
 @dataclass(frozen=True)
 class _Answer:
     status: int
-    body: Any
+    body: Any  # JSON, or a media file's bytes
+    content_type: str = "application/json"
 
 
 class FakeMetaGraph:
@@ -113,6 +114,9 @@ class FakeMetaGraph:
         self._sent: list[dict[str, Any]] = []
         self._read: list[str] = []
         self._media: dict[str, tuple[str, str, bytes]] = {}
+        # Files customers sent, by media id, and the short-lived URL of each (M11).
+        self._inbound: dict[str, tuple[str, bytes]] = {}
+        self._media_urls: dict[str, str] = {}
         self._failures: deque[_Answer] = deque()
         self._send_failures: deque[_Answer] = deque()
 
@@ -145,6 +149,25 @@ class FakeMetaGraph:
         with self._lock:
             return dict(self._media)
 
+    def add_media(self, content: bytes, mime: str) -> str:
+        """A file a customer sent: the media id a webhook will name (docs/providers.md, M11)."""
+        media_id = str(secrets.randbelow(10**15) + 10**15)
+        with self._lock:
+            self._inbound[media_id] = (mime, content)
+            self._media_urls[f"/media-files/{secrets.token_hex(12)}"] = media_id
+        return media_id
+
+    @property
+    def media_downloads(self) -> int:
+        """How many times a media URL answered its bytes."""
+        with self._lock:
+            return sum(
+                1
+                for r in self._requests
+                if r.path in self._media_urls
+                and r.headers.get("authorization") == f"Bearer {self.token}"
+            )
+
     def fail_next(self, status: int, code: int, count: int = 1, message: str = "fake") -> None:
         """Answer the next `count` requests with a Graph error before any validation."""
         answer = _Answer(*graph_error(status, code, message))
@@ -163,6 +186,8 @@ class FakeMetaGraph:
             failure = self._failures.popleft() if self._failures else None
         if failure is not None:
             return failure
+        if urlsplit(path).path in self._media_urls:
+            return self._media_file(urlsplit(path).path, headers)
         match = _PATH.fullmatch(urlsplit(path).path)
         if match is None:
             return _Answer(*graph_error(400, 100, "Unknown path components"))
@@ -173,6 +198,8 @@ class FakeMetaGraph:
             "message_templates",
         ):
             return self._templates(path)
+        if method == "GET" and not match["edge"] and match["node"] in self._inbound:
+            return self._describe_media(match["node"])
         if match["node"] != self.phone_number_id:
             return _Answer(*graph_error(400, 100, "Unsupported request: object does not exist"))
         route = (method, match["edge"] or "")
@@ -191,6 +218,32 @@ class FakeMetaGraph:
         if route == ("POST", "media"):
             return self._upload(raw, headers)
         return _Answer(*graph_error(400, 100, "Unsupported request"))
+
+    def _describe_media(self, media_id: str) -> _Answer:
+        """GET /{media-id}: where the file is, for a few minutes (docs/providers.md, M11)."""
+        with self._lock:
+            mime, content = self._inbound[media_id]
+            url = next(u for u, known in self._media_urls.items() if known == media_id)
+        origin = self.base_url.rsplit("/", 1)[0]
+        return _Answer(
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "url": origin + url,
+                "mime_type": mime,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "file_size": len(content),
+                "id": media_id,
+            },
+        )
+
+    def _media_file(self, path: str, headers: Mapping[str, str]) -> _Answer:
+        """The media URL: the bytes, only with the access token (401 without)."""
+        if headers.get("authorization", "") != f"Bearer {self.token}":
+            return _Answer(*graph_error(401, 190, "Invalid OAuth access token"))
+        with self._lock:
+            mime, content = self._inbound[self._media_urls[path]]
+        return _Answer(200, content, mime)
 
     def _templates(self, path: str) -> _Answer:
         """One page of the templates, `paging.next` naming the next (docs/providers.md, M9)."""
@@ -352,9 +405,10 @@ def _handler_for(fake: FakeMetaGraph) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {name.lower(): value for name, value in self.headers.items()}
             answer = fake.handle(method, self.path, raw, headers)
-            payload = json.dumps(answer.body).encode()
+            body = answer.body
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

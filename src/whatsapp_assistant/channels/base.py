@@ -8,6 +8,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import (
+    DownloadedMedia,
+    MediaRef,
     OutboundFile,
     OutboundImage,
     OutboundLocation,
@@ -71,4 +73,17 @@ class SendsTemplates(Protocol):
 
     async def list_templates(self, channel: Channel) -> Sequence[TemplateInfo]:
         """Every template of the channel's business account, with its approval state."""
+        ...
+
+
+@runtime_checkable
+class DownloadsMedia(Protocol):
+    """An adapter that can fetch a file a customer (or the agent's phone) sent: Green API's and
+    Meta's (docs/providers.md, G21, M11). The simulator has no files, so no such capability."""
+
+    async def download_media(
+        self, channel: Channel, ref: MediaRef, *, max_bytes: int
+    ) -> DownloadedMedia:
+        """The file's bytes; MediaTooLarge once past `max_bytes` (reading stops there),
+        DownloadError when the provider does not hand it over."""
         ...

@@ -32,3 +32,21 @@ class SendError(DomainError):
         self.retryable = retryable
         # The provider may have taken the message: re-sending at once could deliver it twice.
         self.ambiguous = ambiguous
+
+
+class DownloadError(SendError):
+    """A received file the provider did not hand over; `retryable`: whether later may help."""
+
+    code = "download_failed"
+
+
+class MediaTooLarge(DomainError):
+    """A received file longer than MEDIA_MAX_BYTES: reading stopped there. `size` is the whole
+    file's length when the provider told it, else None."""
+
+    code = "media_too_large"
+    kind: ErrorKind = "invalid"
+
+    def __init__(self, message: str, *, size: int | None) -> None:
+        super().__init__(message)
+        self.size = size

@@ -204,3 +204,23 @@ class Notification:
 
     receipt_id: int
     body: object
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """What names a received file at its provider: Green API's downloadUrl and, for a fresh
+    link, the chat and message id (docs/providers.md, G21); Meta's media id (M11)."""
+
+    chat_id: str
+    provider_message_id: str
+    url: str | None = None
+    media_id: str | None = None
+    mime: str | None = None  # as the provider claimed it: checked again against the bytes
+    filename: str = ""  # the sender's own name for it, never used on disk
+
+
+@dataclass(frozen=True)
+class DownloadedMedia:
+    content: bytes
+    mime: str  # the provider's Content-Type or claim, parameters and all; "" when none
+    filename: str = ""

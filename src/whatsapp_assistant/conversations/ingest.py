@@ -27,6 +27,7 @@ from whatsapp_assistant.channels.types import (
     StatusUpdate,
 )
 from whatsapp_assistant.conversations import control, delivery, language, live, optout
+from whatsapp_assistant.conversations.media_files import MEDIA, has_reference, too_large_marker
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.scheduled import plan
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
@@ -56,6 +57,7 @@ class IngestResult:
     answer_after: datetime | None = None
     to_flag: list[tuple[Conversation, Message]] = field(default_factory=list)
     linked_again: bool = False  # the number's state turned authorized: look for missed messages
+    to_fetch: list[Message] = field(default_factory=list)  # files to download once committed
 
 
 async def record_webhook(
@@ -163,6 +165,8 @@ async def ingest_message(
         return None
     result.stored += 1
     result.messages.append(message)
+    if has_reference(message):
+        result.to_fetch.append(message)  # by a job, never in the webhook's time
     conversation.last_message_at = utcnow()
     live.publish_message(session, message)
     if event.origin == "phone":
@@ -301,6 +305,9 @@ def _message_row(
     data = dict(event.data)
     if event.undecryptable:
         data["undecryptable"] = True
+    marker = too_large_marker(event.kind, data)
+    if marker is not None:
+        data[MEDIA] = marker  # nothing to download: the thread says so at once
     return {
         "id": new_id(),
         "account_id": channel.account_id,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import ParsedWebhook
-from whatsapp_assistant.conversations import handoff, outbox, read_receipts
+from whatsapp_assistant.conversations import handoff, media, outbox, read_receipts
 from whatsapp_assistant.conversations.ingest import IngestResult, ingest_events, ingest_webhook
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import BACKFILL_JOB, Runtime
@@ -40,8 +40,12 @@ async def receive(
         result = await ingest_events(session, channel, parsed.events, answer_after=answer_after)
     else:
         result = await ingest_webhook(session, channel, parsed, raw, answer_after=answer_after)
+    # A customer's file is answered once its fetch job is done, which defers the reply itself:
+    # the reply then sees the stored picture (docs/decisions.md, 31).
+    after_fetch = media.defer_fetches(runtime, session, channel, result.to_fetch)
     for conversation_id in result.to_answer if defer_replies else ():
-        defer_reply(runtime, session, conversation_id, channel.account_id)
+        if conversation_id not in after_fetch:
+            defer_reply(runtime, session, conversation_id, channel.account_id)
     for conversation, message in result.to_flag:
         await handoff.flag_message(session, conversation, message.id, reason=MISSED_REASON)
     outbox.send_on_commit(runtime, session, result.to_send)

@@ -7,8 +7,10 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations import media, outbox
+from whatsapp_assistant.conversations.media_files import MEDIA_KINDS, has_reference
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import Runtime
@@ -19,6 +21,11 @@ from whatsapp_assistant.kit.clock import utcnow
 logger = logging.getLogger(__name__)
 
 STALE_QUEUED = timedelta(seconds=30)
+# Received files still without a verdict this long after they came have lost their job; older
+# than the look-back they are left as references (docs/decisions.md, 31).
+STALE_FETCH = timedelta(minutes=5)
+FETCH_LOOK_BACK = timedelta(hours=1)
+STARTUP_FETCH_LOOK_BACK = timedelta(days=1)
 
 
 async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]:
@@ -72,10 +79,42 @@ async def recover(runtime: Runtime, *, startup: bool = False) -> tuple[int, int]
         for conversation_id, account_id in unanswered:
             defer_reply(runtime, session, conversation_id, account_id)
         outbox.send_on_commit(runtime, session, list(queued))
-    if unanswered or queued:
-        logger.info("recovery: %d replies, %d sends re-deferred", len(unanswered), len(queued))
+        fetches = await _lost_fetches(runtime, session, startup=startup)
+    if unanswered or queued or fetches:
+        logger.info(
+            "recovery: %d replies, %d sends, %d downloads re-deferred",
+            len(unanswered),
+            len(queued),
+            fetches,
+        )
     if startup:
         # The scheduled rows' jobs died with the old process too; later the sweep has its own
         # periodic job.
         await scheduled.sweep(runtime)
     return len(unanswered), len(queued)
+
+
+async def _lost_fetches(runtime: Runtime, session: AsyncSession, *, startup: bool) -> int:
+    """Defer the fetch of every received file without a verdict whose job is gone: at start-up
+    all of the last day's, later those older than STALE_FETCH (a job retrying waits longer only
+    under its queueing lock, which takes no second one)."""
+    now = utcnow()
+    newest = now if startup else now - STALE_FETCH
+    oldest = now - (STARTUP_FETCH_LOOK_BACK if startup else FETCH_LOOK_BACK)
+    rows = (
+        (
+            await session.execute(
+                select(Message).where(
+                    Message.kind.in_(sorted(MEDIA_KINDS)),
+                    Message.created_at <= newest,
+                    Message.created_at >= oldest,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    lost = [row for row in rows if has_reference(row)]
+    for message in lost:
+        media.defer_fetch(runtime, session, message)
+    return len(lost)

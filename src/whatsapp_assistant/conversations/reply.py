@@ -55,6 +55,7 @@ class Outcome(StrEnum):
     OPTED_OUT = "opted_out"
     DROPPED_AFTER_TAKEOVER = "dropped_after_takeover"
     ASKED_TO_TYPE = "asked_to_type"
+    WAITING_FOR_MEDIA = "waiting_for_media"
 
 
 def defer_reply(
@@ -90,6 +91,9 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
     snapshot = await _wait_for_quiet(runtime, conversation_id)
     if isinstance(snapshot, Outcome):
         return snapshot
+    if snapshot.awaiting_media and not snapshot.opted_out:
+        # The file's fetch job defers this reply again once it is done (docs/decisions.md, 31).
+        return Outcome.WAITING_FOR_MEDIA
     if snapshot.opted_out:
         return await _commit(runtime, snapshot, None, data={})  # mark read, say nothing
     if snapshot.only_undecryptable:
@@ -256,6 +260,7 @@ async def _read(runtime: Runtime, conversation_id: uuid.UUID) -> Snapshot | Outc
             conversation,
             channels=runtime.channels,
             history=runtime.settings.llm.history_messages,
+            media_dir=runtime.settings.media.dir,
         )
     return snapshot if snapshot is not None else Outcome.NOTHING_TO_ANSWER
 

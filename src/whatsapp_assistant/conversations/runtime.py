@@ -20,6 +20,7 @@ AUTO_RESUME_JOB = "conversations.auto_resume"
 SCHEDULED_JOB = "scheduled.send"
 SWEEP_JOB = "scheduled.sweep"
 BACKFILL_JOB = "channels.backfill"
+FETCH_MEDIA_JOB = "media.fetch"
 
 
 @dataclass

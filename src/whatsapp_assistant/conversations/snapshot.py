@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
@@ -23,6 +24,7 @@ from whatsapp_assistant.ai.types import (
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import ChannelRegistry, adapter_for
 from whatsapp_assistant.conversations.language import resolve
+from whatsapp_assistant.conversations.media_files import awaiting_fetch, model_images
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus
 from whatsapp_assistant.properties.models import Property
@@ -56,17 +58,26 @@ class Snapshot:
     language: str  # of every system text here (conversations/language.py)
     only_voice_notes: bool  # nobody has listened to what is waiting (no transcription yet)
     asked_to_type: bool  # the newest message to the customer already asked for text
+    # A file the customer sent is still being fetched: its job defers the reply when done
+    # (docs/decisions.md, 31), so this one waits for it.
+    awaiting_media: bool = False
 
 
 async def read_snapshot(
-    session: AsyncSession, conversation: Conversation, *, channels: ChannelRegistry, history: int
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    channels: ChannelRegistry,
+    history: int,
+    media_dir: Path | None = None,
 ) -> Snapshot | None:
-    """None when nothing is waiting for an answer."""
+    """None when nothing is waiting for an answer. With `media_dir`, the customer's newest
+    stored pictures ride along on their turns (conversations/media_files.model_images)."""
     read = await _pending_messages(session, conversation)
     if read is None:
         return None
     pending, (contact, channel, account, persona, newest_out, has_viewings) = read
-    turns, listings = await _history(session, conversation, history)
+    turns, listings = await _history(session, conversation, history, media_dir=media_dir)
     return Snapshot(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -94,6 +105,7 @@ async def read_snapshot(
         language=resolve(conversation, default=persona.default_language),
         only_voice_notes=all(m.kind == "audio" and not m.text.strip() for m in pending),
         asked_to_type=_asks_to_type(newest_out),
+        awaiting_media=any(awaiting_fetch(m) for m in pending),
     )
 
 
@@ -218,10 +230,11 @@ async def booked_viewings(
 
 
 async def _history(
-    session: AsyncSession, conversation: Conversation, limit: int
+    session: AsyncSession, conversation: Conversation, limit: int, *, media_dir: Path | None = None
 ) -> tuple[list[Turn], tuple[uuid.UUID, ...]]:
     """The last `limit` messages as turns: customer text is data in messages, never the prompt;
-    and the listings the newest reply that named some named (data["listings"])."""
+    and the listings the newest reply that named some named (data["listings"]). A turn whose
+    picture is passed to the model carries it, its text the caption alone (possibly empty)."""
     stmt = (
         select(Message)
         .where(
@@ -238,15 +251,18 @@ async def _history(
         .limit(limit)
     )
     rows = list(reversed((await session.execute(stmt)).scalars().all()))
+    images = await model_images(media_dir, conversation.account_id, rows) if media_dir else {}
     turns = [
-        Turn(role="user" if m.author == Author.CUSTOMER else "assistant", text=_as_text(m))
+        Turn(role="user", text=m.text, images=(images[m.id],))
+        if m.id in images
+        else Turn(role="user" if m.author == Author.CUSTOMER else "assistant", text=_as_text(m))
         for m in _unanswered_after_ai_replies(rows, conversation.answered_through)
     ]
     named: list[object] = next(
         (m.data[LISTINGS] for m in reversed(rows) if m.data.get(LISTINGS)), []
     )
     listings = tuple(uuid.UUID(str(listing)) for listing in named)
-    return [turn for turn in turns if turn.text], listings
+    return [turn for turn in turns if turn.text or turn.images], listings
 
 
 def _unanswered_after_ai_replies(

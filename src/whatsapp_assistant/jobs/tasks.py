@@ -11,6 +11,7 @@ from procrastinate.job_context import JobContext
 from whatsapp_assistant.conversations import (
     auto_resume,
     backfill,
+    media,
     outbox,
     read_receipts,
     recovery,
@@ -19,6 +20,7 @@ from whatsapp_assistant.conversations import (
 from whatsapp_assistant.conversations.runtime import (
     AUTO_RESUME_JOB,
     BACKFILL_JOB,
+    FETCH_MEDIA_JOB,
     MARK_READ_JOB,
     RECOVER_JOB,
     REPLY_JOB,
@@ -61,6 +63,14 @@ def register_tasks(app: procrastinate.App, *, recovery_every_seconds: int = 60) 
     @app.task(name=MARK_READ_JOB, queue="send", pass_context=True)
     async def mark_read_job(context: JobContext, channel_id: str, provider_message_id: str) -> None:
         await read_receipts.mark_read(_runtime(context), uuid.UUID(channel_id), provider_message_id)
+
+    # On a queue of its own: a 16 MB download must not hold a send's slot, nor a reply's
+    # (docs/architecture.md, invariant 9).
+    @app.task(name=FETCH_MEDIA_JOB, queue="media", pass_context=True)
+    async def fetch_media_job(
+        context: JobContext, message_id: str, conversation_id: str | None = None
+    ) -> None:
+        await media.fetch_media(_runtime(context), uuid.UUID(message_id))
 
     # On the reply queue: a follow-up may be written by the model, long work that sends must
     # not wait behind (docs/architecture.md, invariant 9).

@@ -35,7 +35,19 @@ def whatsapp_plain(text: str) -> str:
     return text
 
 
+def file_size(size: object) -> str:
+    """A file's length as the thread shows it: "23 MB", "340 KB", "12 bytes"."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return ""
+    if size >= 1024 * 1024:
+        return f"{round(size / (1024 * 1024))} MB"
+    if size >= 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size} bytes"
+
+
 templates.env.filters["whatsapp"] = whatsapp_markup
+templates.env.filters["file_size"] = file_size
 templates.env.filters["whatsapp_plain"] = whatsapp_plain
 # Words the pages use for stored codes.
 templates.env.globals["reason_label"] = reason_label

@@ -12,11 +12,19 @@ from urllib.parse import quote
 
 import httpx
 
-from whatsapp_assistant.channels.errors import SendError
+from whatsapp_assistant.channels.errors import DownloadError, SendError
 from whatsapp_assistant.channels.green_api import payloads
-from whatsapp_assistant.channels.green_api.message_data import JSONObject, first_str, get_str
+from whatsapp_assistant.channels.green_api.message_data import (
+    TOO_LARGE_MARKER,
+    JSONObject,
+    first_str,
+    get_str,
+)
+from whatsapp_assistant.channels.media import read_capped
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import (
+    DownloadedMedia,
+    MediaRef,
     Notification,
     OutboundFile,
     OutboundImage,
@@ -45,6 +53,7 @@ _MIN_INTERVAL_SECONDS = {
     "lastOutgoingMessages": 1.0,
     "receiveNotification": 0.01,
     "deleteNotification": 0.01,
+    "downloadFile": 0.2,
 }
 # Reads, and a delete that is a no-op the second time: repeating them after an ambiguous
 # failure cannot deliver anything twice, unlike a send (docs/providers.md, G9).
@@ -182,6 +191,52 @@ class GreenAPIAdapter:
         if location.address:
             body["address"] = location.address
         return self._receipt("sendLocation", await self._call(channel, "sendLocation", body))
+
+    async def download_media(
+        self, channel: Channel, ref: MediaRef, *, max_bytes: int
+    ) -> DownloadedMedia:
+        """GET the notification's downloadUrl; when that link answers 4xx (it has expired, or
+        there was none), POST downloadFile for a fresh one and GET that (docs/providers.md,
+        G21)."""
+        if ref.url:
+            try:
+                return await read_capped(
+                    self._client,
+                    ref.url,
+                    max_bytes=max_bytes,
+                    what="Green API downloadUrl",
+                    filename=ref.filename,
+                )
+            except DownloadError as exc:
+                if exc.status_code is None or not 400 <= exc.status_code < 500:
+                    raise
+                logger.info(
+                    "downloadUrl of %s answered %s", ref.provider_message_id, exc.status_code
+                )
+        try:
+            answer = await self._call(
+                channel,
+                "downloadFile",
+                {"chatId": ref.chat_id, "idMessage": ref.provider_message_id},
+            )
+        except SendError as exc:
+            raise DownloadError(
+                exc.message, status_code=exc.status_code, retryable=exc.retryable
+            ) from None
+        fresh = get_str(answer, "downloadUrl")
+        if not fresh or fresh == TOO_LARGE_MARKER:
+            raise DownloadError(
+                "Green API downloadFile answered without a usable downloadUrl",
+                status_code=200,
+                retryable=False,
+            )
+        return await read_capped(
+            self._client,
+            fresh,
+            max_bytes=max_bytes,
+            what="Green API downloadFile link",
+            filename=ref.filename,
+        )
 
     @staticmethod
     def _receipt(method: str, answer: JSONObject) -> SendReceipt:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from whatsapp_assistant.channels.errors import SendError
+from whatsapp_assistant.channels.errors import DownloadError, MediaTooLarge, SendError
 from whatsapp_assistant.channels.green_api.message_data import (
     JSONObject,
     get_list,
@@ -22,9 +22,12 @@ from whatsapp_assistant.channels.green_api.message_data import (
     get_object,
     get_str,
 )
+from whatsapp_assistant.channels.media import read_capped
 from whatsapp_assistant.channels.meta_cloud import payloads
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import (
+    DownloadedMedia,
+    MediaRef,
     OutboundFile,
     OutboundImage,
     OutboundLocation,
@@ -202,6 +205,40 @@ class MetaCloudAdapter:
             "message_id": provider_message_id,
         }
         await self._call(channel, "POST", "messages", json=body)
+
+    async def download_media(
+        self, channel: Channel, ref: MediaRef, *, max_bytes: int
+    ) -> DownloadedMedia:
+        """GET /{media-id} for the file's short-lived URL, then GET that URL, both with the
+        token (docs/providers.md, M11). A file Graph says is too long is not read at all."""
+        if not ref.media_id:
+            raise DownloadError("the message names no media id", status_code=None, retryable=False)
+        try:
+            described = await self._call(channel, "GET", "", node=ref.media_id)
+        except SendError as exc:
+            raise DownloadError(
+                exc.message.replace("phone number", "media id", 1),
+                status_code=exc.status_code,
+                retryable=exc.retryable,
+            ) from None
+        url = get_str(described, "url")
+        if not url:
+            raise DownloadError(
+                "Graph answered the media id without a url", status_code=200, retryable=False
+            )
+        size = get_number(described, "file_size")
+        if size is not None and size > max_bytes:
+            raise MediaTooLarge(f"Graph media of {int(size)} bytes", size=int(size))
+        downloaded = await read_capped(
+            self._client,
+            url,
+            max_bytes=max_bytes,
+            what="Graph media URL",
+            headers={"Authorization": f"Bearer {channel.api_token or ''}"},
+            filename=ref.filename,
+        )
+        mime = get_str(described, "mime_type") or downloaded.mime
+        return DownloadedMedia(downloaded.content, mime, ref.filename)
 
     async def get_state(self, channel: Channel) -> str:
         """Whether Graph knows the number under this token: 'authorized' when it does."""

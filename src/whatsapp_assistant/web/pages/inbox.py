@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from pydantic import ValidationError
 
 from whatsapp_assistant.ai.language import NAMES, as_language
 from whatsapp_assistant.conversations import actions, inbox, language
-from whatsapp_assistant.conversations.errors import ScheduledNotFound
+from whatsapp_assistant.conversations.errors import MessageNotFound, ScheduledNotFound
+from whatsapp_assistant.conversations.media_files import MEDIA_KINDS, stored_file
 from whatsapp_assistant.conversations.scheduled import plan
 from whatsapp_assistant.conversations.schemas import AgentMessage, ConversationFilters
 from whatsapp_assistant.conversations.snapshot import booked_viewings
@@ -106,6 +108,7 @@ async def _thread(
         "draft": draft,
         "error": error,
         "languages": NAMES,
+        "media_kinds": MEDIA_KINDS,
     }
     return page(request, user, "inbox/thread.html", context, status_code=status_code)
 
@@ -128,6 +131,36 @@ async def sent_file(
     return Response(
         file.content, media_type=file.mime, headers={"Content-Disposition": disposition}
     )
+
+
+@router.get("/media/{message_id}")
+async def received_file(
+    message_id: uuid.UUID, session: SessionDep, user: UserDep, state: StateDep
+) -> Response:
+    """A file a customer (or the agent's phone) sent, as we keep it: only to a signed-in user
+    of its account, never at a public URL (docs/decisions.md, 31)."""
+    stored = await stored_file(session, state.settings.media.dir, user.account_id, message_id)
+    if stored is None:
+        raise MessageNotFound("no such file")
+    disposition = "inline" if stored.inline else "attachment"
+    return Response(
+        stored.content,
+        media_type=stored.mime,
+        headers={
+            "Content-Disposition": content_disposition(disposition, stored.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """`inline` or `attachment` with the name twice: an ASCII fallback any browser reads, and
+    the UTF-8 original (RFC 6266)."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename
+    )
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.post("/inbox/{conversation_id}/scheduled/{scheduled_id}/cancel")
