@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import (
+    OutboundChoice,
     OutboundFile,
     OutboundImage,
     OutboundLocation,
@@ -71,4 +72,14 @@ class SendsTemplates(Protocol):
 
     async def list_templates(self, channel: Channel) -> Sequence[TemplateInfo]:
         """Every template of the channel's business account, with its approval state."""
+        ...
+
+
+@runtime_checkable
+class SendsInteractive(Protocol):
+    """An adapter that can send a list the customer taps a choice in (Meta's; docs/providers.md,
+    M12). Without it a choice goes as the text it carries, which names the choices too."""
+
+    async def send_interactive(self, channel: Channel, choice: OutboundChoice) -> SendReceipt:
+        """Send one list message; its texts trimmed to the provider's limits; raises SendError."""
         ...
