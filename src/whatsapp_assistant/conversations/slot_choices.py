@@ -18,6 +18,7 @@ from whatsapp_assistant.conversations.snapshot import OFFER, Snapshot, offer_dat
 from whatsapp_assistant.scheduling import wording
 
 ROW_PREFIX = "slot:"
+MAX_ROWS = 10
 TAPPED = "button_reply"  # the kind of an inbound tap on a button or list row (meta payloads)
 
 
@@ -40,8 +41,8 @@ def _named(selected: str) -> tuple[uuid.UUID, datetime] | None:
 def with_choice(data: dict[str, object], *, language: str) -> dict[str, object]:
     """A reply's data with its offer as a choice beside its text: one row per offered time."""
     offer = offer_of(data)
-    if offer is None or not offer.slots:
-        return data
+    if offer is None or not 1 <= len(offer.slots) <= MAX_ROWS:
+        return data  # a list holds at most 10 rows (docs/providers.md, M12): the text says it
     rows = [
         {
             "id": row_id(offer.property_id, start),
