@@ -65,6 +65,10 @@ SAMPLE_TEMPLATES: tuple[dict[str, Any], ...] = (
     },
 )
 MAX_TEXT_LENGTH = 4096
+# Interactive limits (docs/providers.md, M12).
+MAX_BUTTONS, BUTTON_ID, BUTTON_TITLE, BUTTONS_BODY = 3, 256, 20, 1024
+MAX_ROWS, ROW_ID, ROW_TITLE, ROW_DESCRIPTION = 10, 200, 24, 72
+LIST_BUTTON, LIST_BODY, LIST_HEADER = 20, 4096, 60
 _PATH = re.compile(r"/v\d+\.\d+/(?P<node>[^/?]+)(?:/(?P<edge>[^/?]+))?")
 _PHONE = re.compile(r"\+?\d{6,20}")
 _USER_ID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
@@ -136,6 +140,12 @@ class FakeMetaGraph:
         """The `template` objects of the accepted template sends, in order."""
         with self._lock:
             return [dict(b["template"]) for b in self._sent if b.get("type") == "template"]
+
+    @property
+    def sent_interactive(self) -> list[dict[str, Any]]:
+        """The `interactive` objects of the accepted interactive sends, in order."""
+        with self._lock:
+            return [dict(b["interactive"]) for b in self._sent if b.get("type") == "interactive"]
 
     @property
     def read_marks(self) -> list[str]:
@@ -298,6 +308,12 @@ class FakeMetaGraph:
         problem = _validate_message(body)
         if problem is not None:
             return _Answer(*graph_error(400, 100, problem))
+        if isinstance(body, dict) and body.get("type") == "interactive":
+            problem = _interactive_problem(body.get("interactive"))
+            if problem is not None:
+                return _Answer(
+                    *graph_error(400, 131009, f"Parameter value is not valid: {problem}")
+                )
         if body.get("status") == "read":
             with self._lock:
                 self._read.append(str(body["message_id"]))
@@ -378,6 +394,68 @@ def _validate_message(body: Any) -> str | None:
     ):
         return "location.latitude and location.longitude are required"
     return None
+
+
+def _too_long(value: Any, limit: int, *, required: bool = True) -> bool:
+    if value is None:
+        return required
+    return not isinstance(value, str) or (required and not value) or len(value) > limit
+
+
+def _interactive_problem(content: Any) -> str | None:
+    """What Graph refuses in a reply-button or list message (its limits, docs/providers.md,
+    M12), answered 400 with 131009."""
+    if not isinstance(content, dict) or not isinstance(content.get("action"), dict):
+        return "interactive.action is required"
+    body = content.get("body")
+    if not isinstance(body, dict):
+        return "interactive.body is required"
+    header = content.get("header")
+    if header is not None and (
+        not isinstance(header, dict) or _too_long(header.get("text"), LIST_HEADER)
+    ):
+        return f"header.text is at most {LIST_HEADER} characters"
+    action = content["action"]
+    if content.get("type") == "button":
+        if _too_long(body.get("text"), BUTTONS_BODY):
+            return f"body.text is at most {BUTTONS_BODY} characters"
+        buttons = action.get("buttons")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
+            return f"a message has 1 to {MAX_BUTTONS} buttons"
+        replies = [b.get("reply") if isinstance(b, dict) else None for b in buttons]
+        if not all(isinstance(r, dict) for r in replies):
+            return "each button needs a reply"
+        if any(
+            _too_long(r.get("id"), BUTTON_ID) or _too_long(r.get("title"), BUTTON_TITLE)
+            for r in replies
+        ):
+            return f"button ids are at most {BUTTON_ID}, titles {BUTTON_TITLE} characters"
+        return None
+    if content.get("type") != "list":
+        return "interactive.type must be button or list"
+    if _too_long(body.get("text"), LIST_BODY):
+        return f"body.text is at most {LIST_BODY} characters"
+    if _too_long(action.get("button"), LIST_BUTTON):
+        return f"action.button is at most {LIST_BUTTON} characters"
+    sections = action.get("sections")
+    if not isinstance(sections, list) or not 1 <= len(sections) <= MAX_ROWS:
+        return "a list has 1 to 10 sections"
+    if not all(isinstance(section, dict) for section in sections):
+        return "each section is an object"
+    rows = [row for section in sections for row in section.get("rows") or []]
+    if not 1 <= len(rows) <= MAX_ROWS:
+        return f"a list has 1 to {MAX_ROWS} rows in all"
+    for row in rows:
+        if not isinstance(row, dict):
+            return "each row is an object"
+        if _too_long(row.get("id"), ROW_ID):
+            return f"row.id is at most {ROW_ID} characters"
+        if _too_long(row.get("title"), ROW_TITLE):
+            return f"row.title is at most {ROW_TITLE} characters"
+        if _too_long(row.get("description"), ROW_DESCRIPTION, required=False):
+            return f"row.description is at most {ROW_DESCRIPTION} characters"
+    ids = [row["id"] for row in rows]
+    return "row ids must be unique" if len(set(ids)) != len(ids) else None
 
 
 def _decode(raw: bytes) -> Any:

@@ -10,6 +10,7 @@ from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import (
     DownloadedMedia,
     MediaRef,
+    OutboundChoice,
     OutboundFile,
     OutboundImage,
     OutboundLocation,
@@ -86,4 +87,14 @@ class DownloadsMedia(Protocol):
     ) -> DownloadedMedia:
         """The file's bytes; MediaTooLarge once past `max_bytes` (reading stops there),
         DownloadError when the provider does not hand it over."""
+        ...
+
+
+@runtime_checkable
+class SendsInteractive(Protocol):
+    """An adapter that can send a list the customer taps a choice in (Meta's; docs/providers.md,
+    M12). Without it a choice goes as the text it carries, which names the choices too."""
+
+    async def send_interactive(self, channel: Channel, choice: OutboundChoice) -> SendReceipt:
+        """Send one list message; its texts trimmed to the provider's limits; raises SendError."""
         ...

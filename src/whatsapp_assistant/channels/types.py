@@ -193,6 +193,27 @@ class OutboundLocation:
 
 
 @dataclass(frozen=True)
+class ChoiceRow:
+    """One choice of a list message: the id a tap answers with, and what the row shows."""
+
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundChoice:
+    """A message the customer answers by tapping one of `rows` (Meta's interactive list,
+    docs/providers.md, M12); `button` opens the list, `body` is the message's text."""
+
+    chat_id: str
+    body: str
+    button: str
+    rows: tuple[ChoiceRow, ...]
+    header: str = ""
+
+
+@dataclass(frozen=True)
 class SendReceipt:
     provider_message_id: str
 

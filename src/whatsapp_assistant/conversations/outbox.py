@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_assistant.channels.base import ChannelAdapter, SendsTemplates
+from whatsapp_assistant.channels.base import ChannelAdapter, SendsInteractive, SendsTemplates
 from whatsapp_assistant.channels.errors import SendError
 from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.registry import adapter_for
 from whatsapp_assistant.channels.types import (
+    ChoiceRow,
+    OutboundChoice,
     OutboundFile,
     OutboundImage,
     OutboundLocation,
@@ -48,6 +50,10 @@ INVITATION_MIME = "text/calendar"
 # send_location (docs/decisions.md, 29).
 IMAGE = "image"
 LOCATION = "location"
+# data[CHOICE] of a text row: {"button", "rows": [{"id", "title", "description"}]}, the row's
+# text its body; sent with send_interactive where the adapter has it, else as the text
+# (docs/decisions.md, 33).
+CHOICE = "choice"
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 
 
@@ -190,6 +196,7 @@ def _queue(
 ) -> list[Message]:
     """Outbound rows for `text`, split where the provider's limit requires (docs/providers.md,
     G8)."""
+    parts = split_text(text, max_length)
     rows = [
         Message(
             id=new_id(),  # known before the flush: the send job is deferred with it
@@ -200,18 +207,26 @@ def _queue(
             author=author,
             kind="text",
             text=part,
-            data=dict(data or {}),
+            data=_part_data(data, last=index == len(parts) - 1),
             status=MessageStatus.QUEUED,
             guard_version=guard_version,
             created_at=utcnow(),
         )
-        for part in split_text(text, max_length)
+        for index, part in enumerate(parts)
     ]
     session.add_all(rows)
     conversation.last_message_at = utcnow()
     for row in rows:
         live.publish_message(session, row)
     return rows
+
+
+def _part_data(data: dict[str, Any] | None, *, last: bool) -> dict[str, Any]:
+    """A split text's choice goes with its last part, after everything it answers."""
+    part = dict(data or {})
+    if not last:
+        part.pop(CHOICE, None)
+    return part
 
 
 def fail_unsent(session: AsyncSession, messages: list[Message], reason: str) -> None:
@@ -370,7 +385,7 @@ async def _deliver(
     settings: Settings,
 ) -> SendReceipt:
     """The row as the provider takes it now: its template when the window is closed, else its
-    file, photo, pin or text."""
+    choice (where the provider has lists), file, photo, pin or text."""
     template = message.data.get(window.TEMPLATE)
     if isinstance(template, dict) and not open_now and isinstance(adapter, SendsTemplates):
         return await adapter.send_template(
@@ -383,6 +398,10 @@ async def _deliver(
                 parameter_names=tuple(str(v) for v in template.get("parameter_names", [])),
             ),
         )
+    choice = message.data.get(CHOICE)
+    if isinstance(choice, dict) and isinstance(adapter, SendsInteractive):
+        # Only inside the window: outside it the claim failed a row without a template.
+        return await adapter.send_interactive(channel, _choice(chat_id, message.text, choice))
     attachment, photo, pin = (message.data.get(key) for key in (FILE, IMAGE, LOCATION))
     if isinstance(attachment, dict):
         file = OutboundFile(
@@ -415,6 +434,18 @@ async def _deliver(
         )
         return await adapter.send_location(channel, location)
     return await adapter.send_text(channel, OutboundMessage(chat_id=chat_id, text=message.text))
+
+
+def _choice(chat_id: str, text: str, choice: dict[str, Any]) -> OutboundChoice:
+    rows = tuple(
+        ChoiceRow(
+            id=str(row["id"]),
+            title=str(row["title"]),
+            description=str(row.get("description") or ""),
+        )
+        for row in choice["rows"]
+    )
+    return OutboundChoice(chat_id=chat_id, body=text, button=str(choice["button"]), rows=rows)
 
 
 def _stored(settings: Settings, url: str) -> StoredPhoto | None:

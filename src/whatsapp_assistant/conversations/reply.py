@@ -21,7 +21,7 @@ from whatsapp_assistant.ai.photo_tools import ListingPhotos
 from whatsapp_assistant.ai.types import ReplyDraft
 from whatsapp_assistant.ai.viewing_tools import BOOK_VIEWING, RESCHEDULE_VIEWING
 from whatsapp_assistant.config import LLMSettings
-from whatsapp_assistant.conversations import outbox
+from whatsapp_assistant.conversations import outbox, slot_choices
 from whatsapp_assistant.conversations.assistant_tools import ConversationTools
 from whatsapp_assistant.conversations.handoff import HandoffPlan, escalate, flag_for_agent
 from whatsapp_assistant.conversations.model_calls import PausedTooLong
@@ -109,6 +109,10 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
     if detection is not None:
         plan = HandoffPlan(detection.reason, snapshot.pending_text, f"rules:{detection.rule}")
         return await _hand_off(runtime, snapshot, plan, data={"rule": detection.rule})
+    tapped = await slot_choices.read_tap(runtime, snapshot)  # a list row: the time it names
+    if isinstance(tapped, slot_choices.StaleTap):
+        return await _commit(runtime, snapshot, tapped.text, data=tapped.data)
+    snapshot = tapped
     tools = ConversationTools(
         runtime,
         snapshot.account_id,
@@ -122,7 +126,7 @@ async def answer_pending(runtime: Runtime, conversation_id: uuid.UUID) -> Outcom
     if draft is None:
         plan = HandoffPlan("ai_unavailable", "the AI did not answer", "system")
         return await _hand_off(runtime, snapshot, plan, data={}, holding=True)
-    data = _draft_data(draft, tools)
+    data = slot_choices.with_choice(_draft_data(draft, tools), language=snapshot.language)
     if draft.handoff is not None:
         plan = HandoffPlan(draft.handoff.reason, draft.handoff.detail, "ai")
         return await _hand_off(runtime, snapshot, plan, data=data)

@@ -69,6 +69,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "like to book another time?",
         "offer": "I can show you *{listing}* at:",
         "offer_question": "Which one suits you? You can reply with the number.",
+        "offer_button": "See the times",
+        "stale_choice": "That time is from an earlier list and is no longer offered: please "
+        "choose one of the times in my last message.",
         "event": "Viewing: {listing}",
         "agent": "The agent",
         "taken": "Sorry, that time has just been taken.",
@@ -102,6 +105,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "reservar otro horario?",
         "offer": "Puedo enseñarle *{listing}* en estos horarios:",
         "offer_question": "¿Cuál le viene mejor? Puede responder con el número.",
+        "offer_button": "Ver horarios",
+        "stale_choice": "Ese horario es de una lista anterior y ya no está disponible: "
+        "elija uno de los horarios de mi último mensaje.",
         "event": "Visita: {listing}",
         "agent": "El agente",
         "taken": "Lo siento, ese horario se acaba de ocupar.",
@@ -134,6 +140,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "marcar outro horário?",
         "offer": "Posso mostrar-lhe *{listing}* nestes horários:",
         "offer_question": "Qual lhe dá mais jeito? Pode responder com o número.",
+        "offer_button": "Ver horários",
+        "stale_choice": "Esse horário é de uma lista anterior e já não está disponível: "
+        "escolha um dos horários da minha última mensagem.",
         "event": "Visita: {listing}",
         "agent": "O agente",
         "taken": "Lamento, esse horário acabou de ser ocupado.",
@@ -195,7 +204,8 @@ def notice_text(notice: Notice, facts: ViewingFacts, language: str) -> str:
 
 def dialogue_text(key: str, language: str, *, agent_name: str = "") -> str:
     """One line of the booking dialogue ("taken", "none_then", "which_listing", "no_times",
-    "arrange", "unclear"); {agent} opens a sentence, so the fallback name reads right."""
+    "arrange", "unclear", "offer_button", "stale_choice"); {agent} opens a sentence, so the
+    fallback name reads right."""
     words = TEXTS[language_of(language)]
     return words[key].format(agent=" ".join(agent_name.split()) or words["agent"])
 

@@ -28,6 +28,7 @@ from whatsapp_assistant.channels.models import Channel
 from whatsapp_assistant.channels.types import (
     DownloadedMedia,
     MediaRef,
+    OutboundChoice,
     OutboundFile,
     OutboundImage,
     OutboundLocation,
@@ -64,6 +65,15 @@ _MAX_DETAIL_CHARS = 300
 _PHONE_CHAT = re.compile(r"(\d{6,20})@c\.us")
 _NAMED_PARAMETER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _POSITIONAL_PARAMETER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+# An interactive list's limits (docs/providers.md, M12): one button label, at most 10 rows in
+# all, each row's id, title and description, the body and a text header.
+LIST_BUTTON_CHARS = 20
+LIST_ROWS = 10
+ROW_ID_CHARS = 200
+ROW_TITLE_CHARS = 24
+ROW_DESCRIPTION_CHARS = 72
+LIST_BODY_CHARS = 4096
+LIST_HEADER_CHARS = 60
 _MAX_TEMPLATE_PAGES = 50  # 250 templates (or 6,000) per WABA, 50 a page would be 120 pages
 
 
@@ -140,6 +150,32 @@ class MetaCloudAdapter:
         if location.address:
             pin["address"] = location.address
         body = _addressed(location.chat_id) | {"type": "location", "location": pin}
+        return _receipt(await self._call(channel, "POST", "messages", json=body))
+
+    async def send_interactive(self, channel: Channel, choice: OutboundChoice) -> SendReceipt:
+        """`type: interactive` of `list`: one section, a row per choice, every text trimmed to
+        Graph's limit rather than refused (docs/providers.md, M12)."""
+        if not choice.rows or len(choice.rows) > LIST_ROWS:
+            raise ValueError(f"a list has 1 to {LIST_ROWS} rows, not {len(choice.rows)}")
+        if any(len(row.id) > ROW_ID_CHARS for row in choice.rows):
+            raise ValueError(f"a row id is at most {ROW_ID_CHARS} characters")  # ours, not text
+        rows: list[dict[str, str]] = []
+        for row in choice.rows:
+            item = {"id": row.id, "title": _trim(row.title, ROW_TITLE_CHARS)}
+            if row.description:
+                item["description"] = _trim(row.description, ROW_DESCRIPTION_CHARS)
+            rows.append(item)
+        content: dict[str, Any] = {
+            "type": "list",
+            "body": {"text": _trim(choice.body, LIST_BODY_CHARS)},
+            "action": {
+                "button": _trim(choice.button, LIST_BUTTON_CHARS),
+                "sections": [{"rows": rows}],
+            },
+        }
+        if choice.header:
+            content["header"] = {"type": "text", "text": _trim(choice.header, LIST_HEADER_CHARS)}
+        body = _addressed(choice.chat_id) | {"type": "interactive", "interactive": content}
         return _receipt(await self._call(channel, "POST", "messages", json=body))
 
     async def _upload(self, channel: Channel, filename: str, content: bytes, mime: str) -> str:
@@ -351,6 +387,12 @@ def _addressed(chat_id: str) -> dict[str, Any]:
     else:
         body["recipient"] = chat_id
     return body
+
+
+def _trim(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut."""
+    text = " ".join(text.split()) if limit < 100 else text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _template(item: JSONObject) -> TemplateInfo:
