@@ -41,6 +41,7 @@ from whatsapp_assistant.conversations.models import Contact, Conversation, Messa
 from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import FETCH_MEDIA_JOB, Runtime
 from whatsapp_assistant.conversations.states import Author
+from whatsapp_assistant.conversations.transcribe import keep_transcript, words_of_new_note
 from whatsapp_assistant.kit.clock import as_utc
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ async def fetch_media(runtime: Runtime, message_id: uuid.UUID) -> str | None:
             filename=str(message.data.get("file_name", "")),
         )
         account_id, kind, attempts = message.account_id, message.kind, message.data.get(ATTEMPTS, 0)
+        language = conversation.language if conversation else None
     adapter = adapter_for(runtime.channels, channel.type)
     if not isinstance(adapter, DownloadsMedia):
         return await _record(runtime, message_id, _verdict(FAILED, ref, kind))
@@ -125,9 +127,18 @@ async def fetch_media(runtime: Runtime, message_id: uuid.UUID) -> str | None:
         verdict = _verdict(FAILED, ref, kind) | {"error": exc.message[:300]}
     else:
         verdict = await _keep(settings.dir, account_id, ref, kind, downloaded)
-    # A stored voice note (kind "audio", settings.dir / verdict["path"]) would be transcribed
-    # here, outside any transaction, and `_record` would write data["transcript"] with the
-    # verdict, before the reply it defers reads it; until then the reply asks to type.
+        if verdict["status"] == STORED and kind == "audio":
+            # Outside any transaction; recorded with the file, so the reply, which waits for
+            # the file, reads the words as typed text (docs/decisions.md, 32).
+            transcript = await words_of_new_note(
+                runtime,
+                message_id,
+                downloaded.content,
+                str(verdict["mime"]),
+                str(verdict["filename"]),
+                language,
+            )
+            return await _record(runtime, message_id, verdict, transcript=transcript)
     return await _record(runtime, message_id, verdict)
 
 
@@ -156,7 +167,13 @@ async def _try_again(runtime: Runtime, message_id: uuid.UUID, tried: int, delay:
         defer_fetch(runtime, session, message, delay_seconds=delay)
 
 
-async def _record(runtime: Runtime, message_id: uuid.UUID, verdict: dict[str, Any]) -> str | None:
+async def _record(
+    runtime: Runtime,
+    message_id: uuid.UUID,
+    verdict: dict[str, Any],
+    *,
+    transcript: str | None = None,
+) -> str | None:
     """Write the verdict once (a run that lost the race keeps the first one's), show it in the
     thread, and defer the reply a customer's file was waiting for."""
     async with runtime.db.session_scope() as session:
@@ -164,6 +181,8 @@ async def _record(runtime: Runtime, message_id: uuid.UUID, verdict: dict[str, An
         if message is None or not has_reference(message):
             return None
         message.data = {k: v for k, v in message.data.items() if k != ATTEMPTS} | {MEDIA: verdict}
+        if transcript:
+            keep_transcript(message, transcript)
         live.publish_message(session, message)
         conversation = await session.get(Conversation, message.conversation_id)
         if message.author == Author.CUSTOMER and conversation and _unanswered(conversation):

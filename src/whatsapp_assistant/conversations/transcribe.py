@@ -87,6 +87,39 @@ async def _transcribe(
     return await _store(runtime, message_id, transcript.text)
 
 
+async def words_of_new_note(
+    runtime: Runtime,
+    message_id: uuid.UUID,
+    content: bytes,
+    mime: str,
+    filename: str,
+    language: str | None,
+) -> str | None:
+    """The words of a voice note just downloaded, for the fetch job to record with the file in
+    one commit (the reply waits for both); None when there is no transcriber or the service
+    failed, even after the SDK's own retries: the note stays a voice note, and the customer is
+    asked to type."""
+    service = Transcriber.from_settings(runtime.settings)
+    if service is None:
+        return None
+    try:
+        transcript = await service.transcribe(content, mime, filename, language)
+    except TranscriptionError as error:
+        logger.warning("voice note %s not transcribed: %s", message_id, error.message)
+        return None
+    finally:
+        await service.aclose()
+    return transcript.text
+
+
+def keep_transcript(message: Message, text: str) -> None:
+    """The transcript beside the note, and as its text when it had none (a caption stays)."""
+    # A new dict: the JSON column sees a change only on assignment.
+    message.data = {**message.data, "transcript": text}
+    if not message.text.strip():
+        message.text = text
+
+
 async def _store(runtime: Runtime, message_id: uuid.UUID, text: str) -> str:
     async with runtime.db.session_scope() as session:
         stmt = select(Message).where(Message.id == message_id).with_for_update()
@@ -95,10 +128,7 @@ async def _store(runtime: Runtime, message_id: uuid.UUID, text: str) -> str:
             return ""
         if isinstance(message.data.get("transcript"), str):
             return str(message.data["transcript"])  # another run stored it meanwhile
-        # A new dict: the JSON column sees a change only on assignment.
-        message.data = {**message.data, "transcript": text}
-        if not message.text.strip():
-            message.text = text
+        keep_transcript(message, text)
         live.publish_message(session, message)
     return text
 
