@@ -135,7 +135,9 @@ async def phase(
     photos = [photo_payload(i, fake, photo, name) for i in range(n)]
     texts = [text_payload(i, name) for i in range(n)]
     app = create_app(settings)
-    async with LifespanManager(app):
+    # Jobs still running when the phase ends (replies, downloads) may take longer than the
+    # default 5 s to wind down with hundreds queued.
+    async with LifespanManager(app, shutdown_timeout=120):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             if name == "A":
