@@ -169,10 +169,24 @@ class MediaSettings(BaseModel):
     # folder per account, served behind the session at /media/<message id> (docs/decisions.md,
     # 31). 16 MB is what WhatsApp itself lets a video or audio be.
     dir: Path = Path("data/media")
+    # "s3": kept in the S3-compatible bucket of the S3_* settings instead, under the same keys.
+    storage: Literal["local", "s3"] = "local"
     max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
     # Waits before each further try of a download that failed in a way that may pass; past the
     # last one the file is marked failed and only the provider's reference stays.
     retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0)
+
+
+class S3Settings(BaseModel):
+    # The bucket received files are kept in with MEDIA_STORAGE=s3 (docs/decisions.md, 31).
+    bucket: str = ""
+    # Unset: AWS itself; else any S3-compatible service (MinIO, Cloudflare R2...).
+    endpoint_url: str = ""
+    region: str = ""
+    # Unset: boto3's own chain (environment, shared files, instance role).
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    prefix: str = "media/"
 
 
 class WebhookSettings(BaseModel):
@@ -244,6 +258,7 @@ class Settings(BaseSettings):
     send: SendSettings = SendSettings()
     photos: PhotoSettings = PhotoSettings()
     media: MediaSettings = MediaSettings()
+    s3: S3Settings = S3Settings()
     webhook: WebhookSettings = WebhookSettings()
     polling: PollingSettings = PollingSettings()
     backfill: BackfillSettings = BackfillSettings()
@@ -258,6 +273,8 @@ class Settings(BaseSettings):
             raise ValueError("set SECRET_KEY to a random value of 32+ characters in production")
         if self.environment == "production" and self.demo_clock:
             raise ValueError("DEMO_CLOCK moves every account's clock: never in production")
+        if self.media.storage == "s3" and not self.s3.bucket:
+            raise ValueError("MEDIA_STORAGE=s3 needs S3_BUCKET, the bucket files are kept in")
         return self
 
     @property

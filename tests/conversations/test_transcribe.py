@@ -24,6 +24,7 @@ from whatsapp_assistant.conversations.runtime import Runtime
 from whatsapp_assistant.conversations.states import Author, Direction
 from whatsapp_assistant.conversations.transcribe import transcribe_message
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.infra.file_store import LocalFileStore
 
 WORDS = "Olá, ainda tem o T2 na Graça? Posso visitar no sábado?"
 
@@ -131,7 +132,7 @@ class TestTranscribeMessage:
         fake_transcription.register(audio, WORDS)
         message_id = await add_message(db, thread, media=stored("2026/12/note.wav"))
 
-        result = await transcribe_message(runtime, message_id, media_dir=media_dir)
+        result = await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
 
         assert result == WORDS
         message = await read(db, message_id)
@@ -155,10 +156,10 @@ class TestTranscribeMessage:
         audio = write_tone_wav(media_dir / "note.wav")
         fake_transcription.register(audio, WORDS)
         message_id = await add_message(db, thread, media=stored("note.wav"))
-        await transcribe_message(runtime, message_id, media_dir=media_dir)
+        await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
         fake_transcription.register(audio, "something else entirely")
 
-        again = await transcribe_message(runtime, message_id, media_dir=media_dir)
+        again = await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
 
         assert again == WORDS
         assert (await read(db, message_id)).text == WORDS
@@ -177,8 +178,8 @@ class TestTranscribeMessage:
         message_id = await add_message(db, thread, media=stored("note.wav"))
 
         results = await asyncio.gather(
-            transcribe_message(runtime, message_id, media_dir=media_dir),
-            transcribe_message(runtime, message_id, media_dir=media_dir),
+            transcribe_message(runtime, message_id, files=LocalFileStore(media_dir)),
+            transcribe_message(runtime, message_id, files=LocalFileStore(media_dir)),
         )
 
         assert results == [WORDS, WORDS]
@@ -198,7 +199,7 @@ class TestTranscribeMessage:
         media = stored("voice.ogg", mime="audio/ogg; codecs=opus", filename="voice.ogg")
         message_id = await add_message(db, thread, text="about the flat", media=media)
 
-        await transcribe_message(runtime, message_id, media_dir=media_dir)
+        await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
 
         message = await read(db, message_id)
         assert message.text == "about the flat"
@@ -215,7 +216,7 @@ class TestLeftAlone:
         message_id = await add_message(db, thread, media=stored("note.wav"))
 
         async with running_services(settings, run_worker_here=False) as runtime:
-            result = await transcribe_message(runtime, message_id, media_dir=media_dir)
+            result = await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
 
         assert result == ""
         message = await read(db, message_id)
@@ -244,7 +245,7 @@ class TestLeftAlone:
         message_id = await add_message(db, thread, media=media)
         before = (await read(db, message_id)).data
 
-        result = await transcribe_message(runtime, message_id, media_dir=media_dir)
+        result = await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
 
         assert result == ""
         message = await read(db, message_id)
@@ -263,7 +264,7 @@ class TestLeftAlone:
         media = stored("flat.jpg", mime="image/jpeg", filename="flat.jpg")
         message_id = await add_message(db, thread, kind="image", media=media)
 
-        assert await transcribe_message(runtime, message_id, media_dir=media_dir) == ""
+        assert await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir)) == ""
 
         assert "transcript" not in (await read(db, message_id)).data
         assert fake_transcription.requests == []
@@ -271,7 +272,9 @@ class TestLeftAlone:
     async def test_an_unknown_message_is_nothing_to_do(
         self, runtime: Runtime, media_dir: Path
     ) -> None:
-        assert await transcribe_message(runtime, uuid.uuid4(), media_dir=media_dir) == ""
+        assert (
+            await transcribe_message(runtime, uuid.uuid4(), files=LocalFileStore(media_dir)) == ""
+        )
 
 
 class TestFailures:
@@ -291,12 +294,14 @@ class TestFailures:
         fake_transcription.fail_next(status)
 
         with pytest.raises(TranscriptionError) as raised:
-            await transcribe_message(runtime, message_id, media_dir=media_dir)
+            await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
 
         assert raised.value.retryable
         assert (await read(db, message_id)).data == {"media": stored("note.wav")}
         # The job's next try succeeds.
-        assert await transcribe_message(runtime, message_id, media_dir=media_dir) == WORDS
+        assert (
+            await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir)) == WORDS
+        )
         assert (await read(db, message_id)).text == WORDS
 
     async def test_audio_refused_for_good_leaves_a_voice_note(
@@ -310,7 +315,7 @@ class TestFailures:
         write_file(media_dir / "note.wav", b"RIFF....AVI not a voice note")
         message_id = await add_message(db, thread, media=stored("note.wav"))
 
-        result = await transcribe_message(runtime, message_id, media_dir=media_dir)
+        result = await transcribe_message(runtime, message_id, files=LocalFileStore(media_dir))
 
         assert result == ""
         message = await read(db, message_id)
@@ -337,7 +342,7 @@ class TestFailures:
 
         for message_id in (first, second):
             await transcribe_message(
-                runtime, message_id, media_dir=media_dir, transcriber=transcriber
+                runtime, message_id, files=LocalFileStore(media_dir), transcriber=transcriber
             )
         await transcriber.aclose()
 

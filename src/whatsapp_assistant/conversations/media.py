@@ -1,5 +1,6 @@
-"""Files received in a chat: downloaded by a job, never in the webhook's time, kept under
-MEDIA_DIR under a name of ours, recorded in the message's data["media"] (docs/decisions.md, 31).
+"""Files received in a chat: downloaded by a job, never in the webhook's time, kept in
+the file store (MEDIA_DIR, or S3) under a name of ours, recorded in the message's
+data["media"] (docs/decisions.md, 31).
 
 A file over MEDIA_MAX_BYTES, of a type we do not keep, or that the provider never handed over
 stays a reference (the provider's URL or id on the row) with the reason in its status: nothing
@@ -9,11 +10,9 @@ reply sees the stored picture.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import uuid
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +41,7 @@ from whatsapp_assistant.conversations.reply import defer_reply
 from whatsapp_assistant.conversations.runtime import FETCH_MEDIA_JOB, Runtime
 from whatsapp_assistant.conversations.states import Author
 from whatsapp_assistant.conversations.transcribe import keep_transcript, words_of_new_note
+from whatsapp_assistant.infra.file_store import FileStore
 from whatsapp_assistant.kit.clock import as_utc
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ async def fetch_media(runtime: Runtime, message_id: uuid.UUID) -> str | None:
         logger.warning("download of %s failed for good: %s", message_id, exc.message)
         verdict = _verdict(FAILED, ref, kind) | {"error": exc.message[:300]}
     else:
-        verdict = await _keep(settings.dir, account_id, ref, kind, downloaded)
+        verdict = await _keep(runtime.files, account_id, ref, kind, downloaded)
         if verdict["status"] == STORED and kind == "audio":
             # Outside any transaction; recorded with the file, so the reply, which waits for
             # the file, reads the words as typed text (docs/decisions.md, 32).
@@ -143,19 +143,14 @@ async def fetch_media(runtime: Runtime, message_id: uuid.UUID) -> str | None:
 
 
 async def _keep(
-    directory: Path, account_id: uuid.UUID, ref: MediaRef, kind: str, downloaded: DownloadedMedia
+    files: FileStore, account_id: uuid.UUID, ref: MediaRef, kind: str, downloaded: DownloadedMedia
 ) -> dict[str, Any]:
     mime = checked_mime(kind, downloaded.content, downloaded.mime or ref.mime or "")
     if mime is None:
         return _verdict(REFUSED_TYPE, ref, kind, size=len(downloaded.content))
     relative = f"{account_id}/{secrets.token_hex(16)}.{EXTENSION[mime]}"
-    await asyncio.to_thread(_write, directory / relative, downloaded.content)
+    await files.put(relative, downloaded.content, mime)
     return _verdict(STORED, ref, kind, size=len(downloaded.content), mime=mime) | {"path": relative}
-
-
-def _write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
 
 
 async def _try_again(runtime: Runtime, message_id: uuid.UUID, tried: int, delay: float) -> None:

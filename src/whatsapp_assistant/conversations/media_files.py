@@ -1,16 +1,14 @@
-"""Received files on disk: the types we keep (images by their first bytes), our own names
-under MEDIA_DIR, the sender's name made safe to show, and reading them back for the thread and
-the model (docs/decisions.md, 31)."""
+"""Received files as kept: the types we keep (images by their first bytes), our own names
+(keys in the file store: MEDIA_DIR or S3), the sender's name made safe to show, and reading
+them back for the thread and the model (docs/decisions.md, 31)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +18,7 @@ from whatsapp_assistant.ai.types import ImagePart
 from whatsapp_assistant.conversations.models import Message
 from whatsapp_assistant.conversations.states import Author
 from whatsapp_assistant.db.tenancy import for_account
+from whatsapp_assistant.infra.file_store import FileStore
 from whatsapp_assistant.kit.clock import as_utc, utcnow
 from whatsapp_assistant.properties.photos import image_kind
 
@@ -152,33 +151,33 @@ def safe_filename(name: str, *, kind: str, mime: str | None = None) -> str:
     return name
 
 
-def stored_path(directory: Path, account_id: uuid.UUID, media: object) -> Path | None:
-    """Where a stored file of the account is, or None: the recorded path must be one of ours,
-    in the account's own folder."""
+def stored_key(account_id: uuid.UUID, media: object) -> str | None:
+    """The store's key of a stored file of the account, or None: the recorded path must be one
+    of ours, in the account's own folder."""
     if not isinstance(media, dict) or media.get("status") != STORED:
         return None
     relative = media.get("path")
     match = _STORED_PATH.fullmatch(relative) if isinstance(relative, str) else None
     if match is None or match["account"] != str(account_id):
         return None
-    return directory / str(relative)
+    return str(relative)
 
 
 async def stored_file(
-    session: AsyncSession, directory: Path, account_id: uuid.UUID, message_id: uuid.UUID
+    session: AsyncSession, files: FileStore, account_id: uuid.UUID, message_id: uuid.UUID
 ) -> StoredFile | None:
     """The stored file of one of the account's messages, or None (not the account's, not
-    stored, gone from disk)."""
+    stored, gone from the store)."""
     stmt = for_account(select(Message), Message, account_id).where(Message.id == message_id)
     message = (await session.execute(stmt)).scalar_one_or_none()
     if message is None or message.deleted_at is not None:
         return None
     media = message.data.get(MEDIA)
-    path = stored_path(directory, account_id, media)
-    if path is None or not isinstance(media, dict):
+    key = stored_key(account_id, media)
+    if key is None or not isinstance(media, dict):
         return None
     try:
-        content = await asyncio.to_thread(path.read_bytes)
+        content = await files.get(key)
     except FileNotFoundError:
         return None
     mime = str(media.get("mime") or "application/octet-stream")
@@ -187,7 +186,7 @@ async def stored_file(
 
 
 async def model_images(
-    directory: Path, account_id: uuid.UUID, messages: list[Message]
+    files: FileStore, account_id: uuid.UUID, messages: list[Message]
 ) -> dict[uuid.UUID, ImagePart]:
     """The pictures of the newest MODEL_IMAGES customer image messages of `messages` whose file
     is stored and at most MODEL_IMAGE_MAX_BYTES, by message id."""
@@ -198,8 +197,8 @@ async def model_images(
         if message.author != Author.CUSTOMER or message.kind != "image":
             continue
         media = message.data.get(MEDIA)
-        path = stored_path(directory, account_id, media)
-        if path is None or not isinstance(media, dict):
+        key = stored_key(account_id, media)
+        if key is None or not isinstance(media, dict):
             continue
         size, mime = media.get("size"), str(media.get("mime") or "")
         if not mime.startswith("image/") or not isinstance(size, int):
@@ -207,7 +206,7 @@ async def model_images(
         if size > MODEL_IMAGE_MAX_BYTES:
             continue
         try:
-            content = await asyncio.to_thread(path.read_bytes)
+            content = await files.get(key)
         except FileNotFoundError:
             continue
         chosen[message.id] = ImagePart(mime=mime, data=content)

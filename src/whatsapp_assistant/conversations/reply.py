@@ -264,7 +264,7 @@ async def _read(runtime: Runtime, conversation_id: uuid.UUID) -> Snapshot | Outc
             conversation,
             channels=runtime.channels,
             history=runtime.settings.llm.history_messages,
-            media_dir=runtime.settings.media.dir,
+            media_files=runtime.files,
         )
     return snapshot if snapshot is not None else Outcome.NOTHING_TO_ANSWER
 

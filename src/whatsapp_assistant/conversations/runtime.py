@@ -10,6 +10,7 @@ from whatsapp_assistant.config import Settings
 from whatsapp_assistant.conversations.model_calls import ModelCalls
 from whatsapp_assistant.conversations.shares import Shares
 from whatsapp_assistant.db.session import Database
+from whatsapp_assistant.infra.file_store import FileStore, file_store
 from whatsapp_assistant.infra.queue import JobQueue
 
 REPLY_JOB = "conversations.reply"
@@ -32,6 +33,7 @@ class Runtime:
     channels: ChannelRegistry
     model_calls: ModelCalls = field(init=False)
     reply_jobs: Shares = field(init=False)  # running reply jobs, per account
+    files: FileStore = field(init=False)  # where received files are kept
 
     def __post_init__(self) -> None:
         llm = self.settings.llm
@@ -39,3 +41,4 @@ class Runtime:
             total=llm.max_concurrent_calls, per_account=llm.max_concurrent_calls_per_account
         )
         self.reply_jobs = Shares(self.settings.worker.replies_per_account)
+        self.files = file_store(self.settings.media, self.settings.s3)

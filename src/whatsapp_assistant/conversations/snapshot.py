@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
@@ -27,6 +26,7 @@ from whatsapp_assistant.conversations.language import resolve
 from whatsapp_assistant.conversations.media_files import awaiting_fetch, model_images
 from whatsapp_assistant.conversations.models import Contact, Conversation, Message
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus
+from whatsapp_assistant.infra.file_store import FileStore
 from whatsapp_assistant.properties.models import Property
 from whatsapp_assistant.scheduling.models import ACTIVE_STATUSES, Viewing
 from whatsapp_assistant.scheduling.service import time_zone
@@ -69,15 +69,15 @@ async def read_snapshot(
     *,
     channels: ChannelRegistry,
     history: int,
-    media_dir: Path | None = None,
+    media_files: FileStore | None = None,
 ) -> Snapshot | None:
-    """None when nothing is waiting for an answer. With `media_dir`, the customer's newest
+    """None when nothing is waiting for an answer. With `media_files`, the customer's newest
     stored pictures ride along on their turns (conversations/media_files.model_images)."""
     read = await _pending_messages(session, conversation)
     if read is None:
         return None
     pending, (contact, channel, account, persona, newest_out, has_viewings) = read
-    turns, listings = await _history(session, conversation, history, media_dir=media_dir)
+    turns, listings = await _history(session, conversation, history, media_files=media_files)
     return Snapshot(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -230,7 +230,11 @@ async def booked_viewings(
 
 
 async def _history(
-    session: AsyncSession, conversation: Conversation, limit: int, *, media_dir: Path | None = None
+    session: AsyncSession,
+    conversation: Conversation,
+    limit: int,
+    *,
+    media_files: FileStore | None = None,
 ) -> tuple[list[Turn], tuple[uuid.UUID, ...]]:
     """The last `limit` messages as turns: customer text is data in messages, never the prompt;
     and the listings the newest reply that named some named (data["listings"]). A turn whose
@@ -251,7 +255,7 @@ async def _history(
         .limit(limit)
     )
     rows = list(reversed((await session.execute(stmt)).scalars().all()))
-    images = await model_images(media_dir, conversation.account_id, rows) if media_dir else {}
+    images = await model_images(media_files, conversation.account_id, rows) if media_files else {}
     turns = [
         Turn(role="user", text=m.text, images=(images[m.id],))
         if m.id in images

@@ -9,11 +9,9 @@ workers at once, stores one transcript (invariant 2).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,13 +20,14 @@ from whatsapp_assistant.ai.transcription import Transcriber
 from whatsapp_assistant.conversations import live
 from whatsapp_assistant.conversations.models import Conversation, Message
 from whatsapp_assistant.conversations.runtime import Runtime
+from whatsapp_assistant.infra.file_store import FileStore
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class _VoiceNote:
-    path: Path
+    key: str  # in the file store
     mime: str
     filename: str
     language: str | None  # the conversation's, as a hint to the service
@@ -38,27 +37,28 @@ async def transcribe_message(
     runtime: Runtime,
     message_id: uuid.UUID,
     *,
-    media_dir: Path,
+    files: FileStore | None = None,
     transcriber: Transcriber | None = None,
 ) -> str:
     """The message's transcript, made now if it has none yet; "" when nothing was transcribed:
     no transcriber configured (`transcriber` None and no TRANSCRIBE_BASE_URL), a message that
     is not a stored audio file, or audio the service refused for good (the message stays a
     voice note for the agent). A failure that may pass raises TranscriptionError(retryable)
-    for the job to try again; the message is unchanged then too."""
+    for the job to try again; the message is unchanged then too. The audio is read from
+    `files`, the runtime's file store unless given."""
     own = transcriber is None
     service = Transcriber.from_settings(runtime.settings) if own else transcriber
     if service is None:
         return ""
     try:
-        return await _transcribe(runtime, message_id, media_dir, service)
+        return await _transcribe(runtime, message_id, files or runtime.files, service)
     finally:
         if own:
             await service.aclose()
 
 
 async def _transcribe(
-    runtime: Runtime, message_id: uuid.UUID, media_dir: Path, transcriber: Transcriber
+    runtime: Runtime, message_id: uuid.UUID, files: FileStore, transcriber: Transcriber
 ) -> str:
     async with runtime.db.session_scope() as session:
         message = await session.get(Message, message_id)
@@ -66,14 +66,14 @@ async def _transcribe(
             return ""
         if isinstance(message.data.get("transcript"), str):
             return str(message.data["transcript"])
-        note = _voice_note(message, media_dir)
+        note = _voice_note(message)
         if note is None:
             return ""
         conversation = await session.get(Conversation, message.conversation_id)
         language = conversation.language if conversation is not None else None
-        note = _VoiceNote(note.path, note.mime, note.filename, language)
+        note = _VoiceNote(note.key, note.mime, note.filename, language)
     try:
-        content = await asyncio.to_thread(note.path.read_bytes)
+        content = await files.get(note.key)
     except OSError:
         logger.warning("voice note %s: its stored file cannot be read", message_id)
         return ""
@@ -133,21 +133,18 @@ async def _store(runtime: Runtime, message_id: uuid.UUID, text: str) -> str:
     return text
 
 
-def _voice_note(message: Message, media_dir: Path) -> _VoiceNote | None:
-    """The stored audio file of the message, inside `media_dir`; None for anything else."""
+def _voice_note(message: Message) -> _VoiceNote | None:
+    """The stored audio file of the message, by its key in the file store (which keeps a key
+    from leaving its folder); None for anything else."""
     media = message.data.get("media")
     if not isinstance(media, dict) or media.get("status") != "stored":
         return None
-    relative, mime = media.get("path"), media.get("mime") or message.media_mime or ""
-    if not isinstance(relative, str) or not isinstance(mime, str):
+    mime = media.get("mime") or message.media_mime or ""
+    if not isinstance(mime, str) or (message.kind != "audio" and not mime.startswith("audio/")):
         return None
-    if message.kind != "audio" and not mime.startswith("audio/"):
-        return None
-    root = media_dir.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        logger.warning("voice note %s: its stored path leaves the media folder", message.id)
+    key = media.get("path")
+    if not isinstance(key, str) or not key:
         return None
     filename = media.get("filename")
-    name = filename if isinstance(filename, str) and filename else path.name
-    return _VoiceNote(path, mime.split(";")[0].strip(), name, None)
+    name = filename if isinstance(filename, str) and filename else key.rsplit("/", 1)[-1]
+    return _VoiceNote(key, mime.split(";")[0].strip(), name, None)

@@ -17,6 +17,7 @@ from whatsapp_assistant.conversations.scheduled import plan
 from whatsapp_assistant.conversations.schemas import AgentMessage, ConversationFilters
 from whatsapp_assistant.conversations.snapshot import booked_viewings
 from whatsapp_assistant.conversations.states import Mode
+from whatsapp_assistant.infra.file_store import file_store
 from whatsapp_assistant.scheduling.service import time_zone
 from whatsapp_assistant.scheduling.wording import slot_label
 from whatsapp_assistant.web.deps import SessionDep, StateDep, UserDep
@@ -139,7 +140,8 @@ async def received_file(
 ) -> Response:
     """A file a customer (or the agent's phone) sent, as we keep it: only to a signed-in user
     of its account, never at a public URL (docs/decisions.md, 31)."""
-    stored = await stored_file(session, state.settings.media.dir, user.account_id, message_id)
+    files = file_store(state.settings.media, state.settings.s3)
+    stored = await stored_file(session, files, user.account_id, message_id)
     if stored is None:
         raise MessageNotFound("no such file")
     disposition = "inline" if stored.inline else "attachment"
