@@ -22,6 +22,7 @@ from whatsapp_assistant.channels.green_api.message_data import (
 )
 from whatsapp_assistant.channels.media import read_capped
 from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels.transport import transport_failure
 from whatsapp_assistant.channels.types import (
     DownloadedMedia,
     MediaRef,
@@ -406,25 +407,8 @@ class GreenAPIAdapter:
                 response = await self._client.post(url, data=body, files=files, timeout=wait)
             else:
                 response = await self._client.post(url, json=body, timeout=wait)
-        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            return SendError(
-                f"Green API {method} could not connect in time ({type(exc).__name__})",
-                status_code=None,
-                retryable=True,
-            )
-        except (httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
-            return SendError(
-                f"Green API {method} timed out ({type(exc).__name__})",
-                status_code=None,
-                retryable=True,
-                ambiguous=True,
-            )
         except httpx.TransportError as exc:
-            return SendError(
-                f"Green API {method} could not be reached ({type(exc).__name__})",
-                status_code=None,
-                retryable=True,
-            )
+            return transport_failure(f"Green API {method}", exc)
         return _read_answer(response, method, token)
 
     def _url(self, channel: Channel, method: str, token: str) -> str:

@@ -25,6 +25,7 @@ from whatsapp_assistant.channels.green_api.message_data import (
 from whatsapp_assistant.channels.media import read_capped
 from whatsapp_assistant.channels.meta_cloud import payloads
 from whatsapp_assistant.channels.models import Channel
+from whatsapp_assistant.channels.transport import transport_failure
 from whatsapp_assistant.channels.types import (
     DownloadedMedia,
     MediaRef,
@@ -323,27 +324,12 @@ class MetaCloudAdapter:
                 response = await self._client.request(
                     method, url, headers=headers, json=json, data=data, files=files, params=params
                 )
-            except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                outcome = SendError(
-                    f"{what} could not connect in time ({type(exc).__name__})",
-                    status_code=None,
-                    retryable=True,
-                )
-            except (httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
-                # Graph may have taken the message: no second try here (docs/architecture.md,
-                # invariant 5); the outbox decides.
-                raise SendError(
-                    f"{what} timed out ({type(exc).__name__})",
-                    status_code=None,
-                    retryable=True,
-                    ambiguous=True,
-                ) from None
             except httpx.TransportError as exc:
-                outcome = SendError(
-                    f"{what} could not be reached ({type(exc).__name__})",
-                    status_code=None,
-                    retryable=True,
-                )
+                outcome = transport_failure(what, exc)
+                if outcome.ambiguous:
+                    # Graph may have taken the message: no second try here (docs/architecture.md,
+                    # invariant 5); the outbox decides.
+                    raise outcome from None
             else:
                 answer = _read_answer(response, what, token)
                 if not isinstance(answer, SendError):
