@@ -18,11 +18,11 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from typing_extensions import override
+from tests.fakes.loopback import Answer as _Answer
+from tests.fakes.loopback import serving
 
 MAX_MESSAGE_LENGTH = 20_000
 CHAT_ID_FORMAT_ERROR = (
@@ -58,13 +58,6 @@ class RecordedRequest:
     path: str  # holds the token, as the real URL does
     json: Any  # the decoded body, or None when there was none or it was not JSON
     headers: dict[str, str]  # names lower-cased
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    body: Any  # JSON, or the bytes of a file served at a download URL
-    content_type: str = "application/json"
 
 
 @dataclass
@@ -474,49 +467,6 @@ def _bad_request(path: str, problem: str) -> _Answer:
     )
 
 
-def _handler_for(fake: FakeGreenAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            answer = fake.handle(method, self.path, raw, headers)
-            body = answer.body
-            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        @override
-        def log_message(self, format: str, *args: Any) -> None:
-            """Silent: the test output should not fill with access logs."""
-
-    return Handler
-
-
-class _QuietServer(ThreadingHTTPServer):
-    request_queue_size = 1024  # a burst of sends at once: the default backlog of 5 drops them
-
-    daemon_threads = True
-
-    @override
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out and hung up is expected here, not an error to print."""
-
-
 @contextmanager
 def run_fake_green_api(
     id_instance: str = "1101823456",
@@ -524,15 +474,6 @@ def run_fake_green_api(
 ) -> Iterator[FakeGreenAPI]:
     """Start a fake instance on a free loopback port; `fake.base_url` is its apiUrl."""
     fake = FakeGreenAPI(id_instance, token)
-    server = _QuietServer(("127.0.0.1", 0), _handler_for(fake))
-    host, port = server.server_address[:2]
-    fake.base_url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serving(fake.handle) as origin:
+        fake.base_url = origin
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

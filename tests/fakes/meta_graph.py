@@ -16,14 +16,12 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from typing_extensions import override
-
 from tests.fakes.green_api import RecordedRequest, _multipart
+from tests.fakes.loopback import Answer as _Answer
+from tests.fakes.loopback import serving
 
 VERSION = "v26.0"
 WABA_ID = "102938475610293"
@@ -94,13 +92,6 @@ def graph_error(status: int, code: int, message: str) -> tuple[int, dict[str, An
         }
     }
     return status, body
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    body: Any  # JSON, or a media file's bytes
-    content_type: str = "application/json"
 
 
 class FakeMetaGraph:
@@ -465,48 +456,6 @@ def _decode(raw: bytes) -> Any:
         return None
 
 
-def _handler_for(fake: FakeMetaGraph) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            answer = fake.handle(method, self.path, raw, headers)
-            body = answer.body
-            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        @override
-        def log_message(self, format: str, *args: Any) -> None:
-            """Silent: the test output should not fill with access logs."""
-
-    return Handler
-
-
-class _QuietServer(ThreadingHTTPServer):
-    request_queue_size = 1024
-    daemon_threads = True
-
-    @override
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out and hung up is expected here, not an error to print."""
-
-
 @contextmanager
 def run_fake_meta_graph(
     phone_number_id: str = "112233445566778",
@@ -515,15 +464,6 @@ def run_fake_meta_graph(
 ) -> Iterator[FakeMetaGraph]:
     """Start a fake Graph on a free loopback port; `fake.base_url` is its graph_url."""
     fake = FakeMetaGraph(phone_number_id, token, waba_id)
-    server = _QuietServer(("127.0.0.1", 0), _handler_for(fake))
-    host, port = server.server_address[:2]
-    fake.base_url = f"http://{host!s}:{port}/{VERSION}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serving(fake.handle) as origin:
+        fake.base_url = f"{origin}/{VERSION}"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
