@@ -3,6 +3,7 @@ committed them or by a job (docs/architecture.md, invariant 5)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -414,7 +415,7 @@ async def _deliver(
         return await adapter.send_file(channel, file)
     if isinstance(photo, dict):
         url = str(photo["url"])
-        stored = _stored(settings, url)
+        stored = await _stored(settings, url)
         image = OutboundImage(
             chat_id=chat_id,
             url=url,
@@ -448,11 +449,13 @@ def _choice(chat_id: str, text: str, choice: dict[str, Any]) -> OutboundChoice:
     return OutboundChoice(chat_id=chat_id, body=text, button=str(choice["button"]), rows=rows)
 
 
-def _stored(settings: Settings, url: str) -> StoredPhoto | None:
+async def _stored(settings: Settings, url: str) -> StoredPhoto | None:
     """A photo uploaded here goes as its bytes, whether or not the provider could reach this
-    service's URL (docs/decisions.md, 29)."""
+    service's URL (docs/decisions.md, 29); read off the event loop, as other sends go on."""
     try:
-        return read_stored_photo(settings.photos.dir, settings.public_base_url, url)
+        return await asyncio.to_thread(
+            read_stored_photo, settings.photos.dir, settings.public_base_url, url
+        )
     except OSError:
         raise SendError(
             "the photo's file is no longer stored", status_code=None, retryable=False
