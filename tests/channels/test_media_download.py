@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import httpx
 import pytest
 
 from tests.channels.test_green_api_send import FAST, JAMES, make_channel
 from tests.fakes.green_api import FakeGreenAPI
+from tests.fakes.loopback import Answer, serving
 from tests.fakes.meta_graph import FakeMetaGraph
 from whatsapp_assistant.channels.base import DownloadsMedia
 from whatsapp_assistant.channels.errors import DownloadError, MediaTooLarge
@@ -110,6 +111,28 @@ class TestGreenAPI:
 
         assert caught.value.retryable
         assert caught.value.status_code == 503
+
+    async def test_a_link_to_another_host_is_not_fetched_and_the_api_is_asked(
+        self, green: GreenAPIAdapter, fake_green_api: FakeGreenAPI
+    ) -> None:
+        """Whoever holds the webhook token may name any address as downloadUrl: an internal
+        service here. It is never asked; downloadFile gives the instance's own link."""
+        fake_green_api.add_file(JPEG, "image/jpeg", chat_id=JAMES, message_id="3EB0E")
+        asked: list[str] = []
+
+        def internal(method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+            asked.append(path)
+            return Answer(200, b"secret metadata", "text/plain")
+
+        with serving(internal) as origin:
+            ref = MediaRef(JAMES, "3EB0E", url=f"{origin}/latest/meta-data/")
+            got = await green.download_media(
+                make_channel(fake_green_api.base_url), ref, max_bytes=LIMIT
+            )
+
+        assert got.content == JPEG
+        assert asked == []
+        assert [r for r in fake_green_api.requests if "/downloadFile/" in r.path]
 
     async def test_reading_stops_past_the_limit(
         self, green: GreenAPIAdapter, fake_green_api: FakeGreenAPI

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -69,6 +69,8 @@ _SAFE_TO_REPEAT = frozenset(
 )
 _MAX_DETAIL_CHARS = 300
 # Uploads go to the instance's media host, "1101.media.green-api.com" beside "1101.api.…".
+# Where Green API keeps received files ("sw-media-1101.storage.yandexcloud.net") and its own hosts.
+_STORAGE_HOST_SUFFIXES = (".green-api.com", ".greenapi.com", ".storage.yandexcloud.net")
 _MEDIA_METHODS = frozenset({"sendFileByUpload", "uploadFile"})
 _Files = dict[str, tuple[str, bytes, str]]
 HTTPMethod = Literal["GET", "POST", "DELETE"]
@@ -199,7 +201,7 @@ class GreenAPIAdapter:
         """GET the notification's downloadUrl; when that link answers 4xx (it has expired, or
         there was none), POST downloadFile for a fresh one and GET that (docs/providers.md,
         G21)."""
-        if ref.url:
+        if ref.url and self._trusted_link(channel, ref.url):
             try:
                 return await read_capped(
                     self._client,
@@ -238,6 +240,21 @@ class GreenAPIAdapter:
             what="Green API downloadFile link",
             filename=ref.filename,
         )
+
+    def _trusted_link(self, channel: Channel, url: str) -> bool:
+        """Whether a notification's downloadUrl may be fetched as it is: a Green API storage host
+        over HTTPS, or the instance's own API host. Anyone holding the webhook token could name
+        any address here (a cloud metadata endpoint, an internal service); another link is
+        not fetched, and downloadFile asks the API itself for one (docs/providers.md, G21)."""
+        link = urlsplit(url)
+        own = urlsplit((channel.api_url or self._settings.url).rstrip("/"))
+        if (link.scheme, link.netloc) == (own.scheme, own.netloc):
+            return True
+        host = (link.hostname or "").lower()
+        trusted = link.scheme == "https" and host.endswith(_STORAGE_HOST_SUFFIXES)
+        if not trusted:
+            logger.warning("downloadUrl on a host that is not Green API's: %s", host or url[:80])
+        return trusted
 
     @staticmethod
     def _receipt(method: str, answer: JSONObject) -> SendReceipt:
