@@ -84,6 +84,25 @@ class TestAVoiceNoteIsUnderstood:
         message = await file_message(heard)
         assert "transcript" not in message.data and message.text == ""
 
+    async def test_a_caption_stays_the_text_and_the_words_go_beside_it(
+        self, heard: Service, fake_green_api: FakeGreenAPI, fake_transcription: FakeTranscription
+    ) -> None:
+        note = green_file(
+            fake_green_api,
+            NOTE,
+            kind="audioMessage",
+            mime="audio/wav",
+            caption="about the flat",
+            file_name="note.wav",
+        )
+        await heard.post_webhook(note)
+
+        await heard.wait_for_sends(1)
+        message = await file_message(heard)
+        assert (message.text, message.data["transcript"]) == ("about the flat", WORDS)
+        [asked] = fake_transcription.requests
+        assert asked.file is not None and asked.file.content_type == "audio/wav"
+
 
 async def test_without_a_transcriber_nobody_is_asked(
     service: Service, fake_green_api: FakeGreenAPI, fake_transcription: FakeTranscription
