@@ -44,6 +44,13 @@ class TestServedBehindTheSession:
         thread = await service.client.get(await _thread(service))
         assert re.search(rf'<img src="/media/{message.id}"[^>]*loading="lazy"', thread.text)
         assert "this one" in thread.text
+        listed = await service.client.get(
+            f"/api/v1/conversations/{message.conversation_id}/messages",
+            headers=service.account.headers,
+        )
+        [shown] = [m for m in listed.json() if m["id"] == str(message.id)]
+        assert shown["data"]["media"]["status"] == "stored"
+        assert "path" not in shown["data"]["media"]  # where it is kept stays inside
 
     async def test_a_document_is_an_attachment_under_its_safe_name(
         self, service: Service, fake_green_api: FakeGreenAPI

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from whatsapp_assistant.ai.language import Language
 from whatsapp_assistant.conversations.states import Author, Direction, MessageStatus, Mode
@@ -73,6 +73,16 @@ class MessageRead(BaseModel):
     edited_at: datetime | None
     deleted_at: datetime | None
     created_at: datetime
+
+    @field_validator("data")
+    @classmethod
+    def _without_storage_key(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """A received file is shown at /media/<message id>; where it is kept (its key in
+        MEDIA_DIR or the bucket) is the service's business (docs/decisions.md, 31)."""
+        media = data.get("media")
+        if isinstance(media, dict) and "path" in media:
+            return data | {"media": {k: v for k, v in media.items() if k != "path"}}
+        return data
 
 
 class ConversationFilters(BaseModel):
